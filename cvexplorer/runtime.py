@@ -1,0 +1,168 @@
+"""onnxruntime sessions that say what really ran them.
+
+onnxruntime-gpu quietly falls back to the CPU when the CUDA libraries are missing: it logs to
+stderr and raises nothing. ``get_available_providers()`` only lists what was *built in*; the truth
+is ``session.get_providers()``. Every session the explorer makes goes through
+:func:`create_session`, which records both and explains a fallback.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DEVICES", "SessionInfo", "create_session", "provider_label", "set_preferred_device",
+    "preferred_device", "available_providers", "gpu_info", "ModelLoadError",
+]
+
+#: Device choices offered in the UI's device menu.
+DEVICES = ("auto", "gpu", "cpu")
+_GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "ROCMExecutionProvider",
+                  "CoreMLExecutionProvider", "DmlExecutionProvider")
+_preferred = "auto"
+_lock = threading.Lock()
+
+
+class ModelLoadError(ValueError):
+    """An ONNX file could not be turned into a session (missing, corrupt, truncated...)."""
+
+
+def set_preferred_device(device: str) -> None:
+    """Choose 'auto', 'gpu' or 'cpu' for sessions created from now on."""
+    global _preferred
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}.")
+    with _lock:
+        _preferred = device
+
+
+def preferred_device() -> str:
+    return _preferred
+
+
+def available_providers() -> list[str]:
+    """Providers compiled into the installed onnxruntime (not proof that they work)."""
+    import onnxruntime as ort
+
+    return list(ort.get_available_providers())
+
+
+def provider_label(provider: str) -> str:
+    """Short human name of an execution provider.
+
+    >>> provider_label("CUDAExecutionProvider"), provider_label("CPUExecutionProvider")
+    ('CUDA', 'CPU')
+    """
+    return provider.replace("ExecutionProvider", "") or provider
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session plus what was asked for and what actually runs it."""
+
+    session: Any
+    requested: tuple[str, ...]
+    providers: tuple[str, ...]
+    device: str  # what ran: "CUDA", "TensorRT", "CPU", ...
+    fallback: str = ""  # non-empty when a GPU was asked for but the CPU runs it: why
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.providers[0] in _GPU_PROVIDERS if self.providers else False
+
+
+def _requested_providers(device: str, available: list[str]) -> list[str]:
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    gpu = [p for p in ("CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider",
+                       "ROCMExecutionProvider") if p in available]
+    if device == "gpu" and not gpu:
+        # Ask anyway, so the session reports the fallback instead of hiding it.
+        gpu = ["CUDAExecutionProvider"]
+    return gpu + ["CPUExecutionProvider"]
+
+
+def create_session(model: str | os.PathLike | bytes, *, device: str | None = None,
+                   providers: list[str] | None = None, threads: int | None = None) -> SessionInfo:
+    """Build an ``onnxruntime.InferenceSession`` and report the providers it really uses.
+
+    Parameters
+    ----------
+    model : path or bytes
+        The ONNX file, or its serialised bytes.
+    device : {'auto', 'gpu', 'cpu'}, optional
+        Defaults to the process-wide preference (:func:`set_preferred_device`).
+    providers : list of str, optional
+        Explicit provider list; overrides ``device``.
+    threads : int, optional
+        intra-op threads for the CPU provider.
+
+    Raises
+    ------
+    ModelLoadError
+        The file is missing, empty, truncated or not a valid ONNX model.
+    """
+    import onnxruntime as ort
+
+    if not isinstance(model, (bytes, bytearray)):
+        p = os.fspath(model)
+        name = os.path.basename(p)
+        if not os.path.exists(p):
+            raise ModelLoadError(f"{name} does not exist.")
+        if os.path.isdir(p):
+            raise ModelLoadError(f"{name} is a folder, not an ONNX file.")
+        if os.path.getsize(p) == 0:
+            raise ModelLoadError(f"{name} is empty (0 bytes).")
+    else:
+        name = "the model"
+    available = available_providers()
+    requested = providers or _requested_providers(device or _preferred, available)
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only: a fallback is reported by us, in words
+    if threads:
+        opts.intra_op_num_threads = int(threads)
+    prov_args: list[Any] = []
+    for prov in requested:
+        if prov == "CUDAExecutionProvider":
+            # The arena otherwise grows and never shrinks (SAM_ONNX.md pitfalls).
+            prov_args.append((prov, {"arena_extend_strategy": "kSameAsRequested"}))
+        else:
+            prov_args.append(prov)
+    try:
+        sess = ort.InferenceSession(model if isinstance(model, (bytes, bytearray)) else p,
+                                    sess_options=opts, providers=prov_args)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"{name} is not a usable ONNX model ({first[:200]}).") from None
+    actual = tuple(sess.get_providers())
+    device_name = provider_label(actual[0]) if actual else "CPU"
+    fallback = ""
+    wanted_gpu = [r for r in requested if r in _GPU_PROVIDERS]
+    if wanted_gpu and not any(a in _GPU_PROVIDERS for a in actual):
+        if wanted_gpu[0] not in available:
+            fallback = (f"{provider_label(wanted_gpu[0])} was requested, but this onnxruntime build "
+                        "has no GPU provider (install onnxruntime-gpu, and not onnxruntime beside it).")
+        else:
+            fallback = (f"{provider_label(wanted_gpu[0])} is built in but could not start (no NVIDIA GPU, "
+                        "or the CUDA/cuDNN libraries are missing), so the CPU runs this model.")
+    return SessionInfo(sess, tuple(requested), actual, device_name, fallback)
+
+
+def gpu_info() -> dict[str, Any] | None:
+    """Name and memory of the first NVIDIA GPU through NVML (``pip install nvidia-ml-py``), else None."""
+    try:
+        import pynvml  # type: ignore[import-not-found]
+    except Exception:
+        return None
+    try:
+        pynvml.nvmlInit()
+        h = pynvml.nvmlDeviceGetHandleByIndex(0)
+        name = pynvml.nvmlDeviceGetName(h)
+        mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+        return {"name": name.decode() if isinstance(name, bytes) else str(name),
+                "memory_used_mb": mem.used / 2**20, "memory_total_mb": mem.total / 2**20}
+    except Exception:
+        return None

@@ -1,0 +1,476 @@
+"""The main window: sidebar of panels, the current panel, latency dock, status bar, menus, shortcuts.
+
+Everything the user does goes through a guarded slot: an exception becomes a non-modal message in
+the error banner (and the log file), and the window stays usable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget,
+                               QVBoxLayout, QWidget)
+
+from cvexplorer import __version__
+from cvexplorer.imageio import ImageLoadError, load_image_info
+
+from .context import AppContext
+from .registry import PANELS, create_panel, get_spec
+from .themes import THEMES, get_theme
+from .widgets.latency import LatencyDock
+
+__all__ = ["MainWindow", "make_settings", "ensure_app", "run_app", "SHORTCUTS"]
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.pgm *.ppm *.pfm);;All files (*)"
+SHORTCUTS = (
+    ("Space", "Play / pause the current step-through"),
+    ("← / →", "Step back / forward"),
+    ("Home / End", "First / last step"),
+    ("Ctrl+O", "Open an image"),
+    ("Ctrl+Shift+O", "Open a stereo pair"),
+    ("Ctrl+Shift+S", "Save a PNG of the current panel"),
+    ("F11", "Full screen"),
+    ("F5 / Esc", "Enter / leave presentation mode"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+def make_settings() -> QSettings:
+    """Persistent settings; ``$CVEXPLORER_SETTINGS`` points at an INI file (tests use a temp one)."""
+    path = os.environ.get("CVEXPLORER_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings("cvexplorer", "cvexplorer")
+
+
+def ensure_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [sys.argv[0]])
+        app.setApplicationName("cvexplorer")
+        app.setOrganizationName("cvexplorer")
+        app.setApplicationVersion(__version__)
+    return app  # type: ignore[return-value]
+
+
+class ErrorBanner(QFrame):
+    """A dismissable strip above the panel: errors are seen without a modal dialog in the way."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ErrorBanner")
+        self.text = QLabel("")
+        self.text.setWordWrap(True)
+        close = QPushButton("✕")
+        close.setFlat(True)
+        close.setFixedWidth(40)
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(close)
+        self.hide()
+
+    def show_message(self, msg: str) -> None:
+        self.text.setText(msg)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or make_settings()
+        theme = str(self.settings.value("theme", "light"))
+        self.ctx = ctx or AppContext(THEMES.get(theme, THEMES["light"]))
+        self.setWindowTitle("cvexplorer")
+        self.setAcceptDrops(True)
+        self.panels: dict[str, QWidget] = {}
+        self.current_id = ""
+        self.presenting = False
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("Sidebar")
+        for spec in PANELS:
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.id)
+            item.setToolTip(spec.description)
+            self.sidebar.addItem(item)
+        self.sidebar.currentItemChanged.connect(
+            self.ctx.guard(lambda cur, _prev: cur and self.show_panel(cur.data(Qt.ItemDataRole.UserRole)), "Open panel"))
+        self.stack = QStackedWidget()
+        self.banner = ErrorBanner()
+        centre = QWidget()
+        cl = QVBoxLayout(centre)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.banner)
+        cl.addWidget(self.stack, 1)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(centre)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([230, 1200])
+        self.setCentralWidget(self.splitter)
+
+        self.dock = LatencyDock(self, self.ctx.recorder, self.ctx.theme)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.dock.deviceChanged.connect(self._on_device)
+
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(140)
+        self.busy.hide()
+        self.statusBar().addPermanentWidget(self.busy)
+        self.ctx.workers.busyChanged.connect(self.busy.setVisible)
+        self.ctx.statusMessage.connect(lambda m, t: self.statusBar().showMessage(m, t))
+        self.ctx.errorRaised.connect(self._on_error)
+        self.ctx.openPanelRequested.connect(self.ctx.guard(self.show_panel, "Open panel"))
+
+        self._build_menus()
+        self._build_shortcuts()
+        self.apply_theme(self.ctx.theme.name)
+        geom = self.settings.value("geometry")
+        if isinstance(geom, (QByteArray, bytes)):
+            self.restoreGeometry(geom)
+        else:
+            self.resize(1440, 900)
+        last = str(self.settings.value("last_panel", "welcome"))
+        try:
+            get_spec(last)
+        except ValueError:
+            last = "welcome"
+        self.show_panel(last)
+
+    # -- menus and shortcuts ------------------------------------------------------------------------
+    def _action(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        act.triggered.connect(self.ctx.guard(lambda *_: slot(), text.replace("…", "").replace("&", "")))
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "Open image…", self.open_image_dialog, "Ctrl+O")
+        self._action(f, "Open stereo pair…", self.open_stereo_dialog, "Ctrl+Shift+O")
+        self.recent_menu = f.addMenu("Recent")
+        f.addSeparator()
+        self._action(f, "Open lesson…", self.open_lesson_dialog)
+        self._action(f, "Save lesson…", self.save_lesson_dialog)
+        f.addSeparator()
+        self._action(f, "Save PNG of panel…", self.save_png_dialog, "Ctrl+Shift+S")
+        self._action(f, "Record step-through…", self.record_dialog)
+        f.addSeparator()
+        self._action(f, "Quit", self.close, "Ctrl+Q")
+        v = mb.addMenu("&View")
+        group = QActionGroup(self)
+        self.theme_actions = {}
+        for name, theme in THEMES.items():
+            act = self._action(v, f"{theme.title} theme", lambda n=name: self.apply_theme(n), checkable=True)
+            group.addAction(act)
+            self.theme_actions[name] = act
+        v.addSeparator()
+        self.fullscreen_action = self._action(v, "Full screen", self.toggle_fullscreen, "F11", checkable=True)
+        self._action(v, "Presentation mode", self.toggle_presentation, "F5")
+        v.addAction(self.dock.toggleViewAction())
+        h = mb.addMenu("&Help")
+        self._action(h, "Keyboard shortcuts", self.show_shortcuts)
+        self._action(h, "About", self.show_about)
+        self._refresh_recent()
+
+    def _build_shortcuts(self) -> None:
+        def bind(key, fn):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(self.ctx.guard(fn, "Shortcut"))
+            return sc
+
+        self._shortcuts = [
+            bind(Qt.Key.Key_Space, lambda: self._player_do("toggle")),
+            bind(Qt.Key.Key_Left, lambda: self._player_do("step_back")),
+            bind(Qt.Key.Key_Right, lambda: self._player_do("step_forward")),
+            bind(Qt.Key.Key_Home, lambda: self._player_do("first")),
+            bind(Qt.Key.Key_End, lambda: self._player_do("last")),
+            bind(Qt.Key.Key_Escape, self.leave_presentation),
+        ]
+
+    def _player_do(self, what: str) -> None:
+        panel = self.current_panel()
+        p = panel.player() if panel is not None else None
+        if p is not None:
+            getattr(p, what)()
+
+    # -- panels -------------------------------------------------------------------------------------
+    def current_panel(self):
+        return self.panels.get(self.current_id)
+
+    def panel(self, panel_id: str):
+        """The panel with this id, created on first use."""
+        if panel_id not in self.panels:
+            panel = create_panel(panel_id, self.ctx)
+            self.panels[panel_id] = panel
+            self.stack.addWidget(panel)
+        return self.panels[panel_id]
+
+    def show_panel(self, panel_id: str) -> None:
+        get_spec(panel_id)  # a clear error for an unknown id
+        old = self.current_panel()
+        panel = self.panel(panel_id)
+        if old is not None and old is not panel:
+            old.on_hidden()
+        self.current_id = panel_id
+        self.stack.setCurrentWidget(panel)
+        for i in range(self.sidebar.count()):
+            if self.sidebar.item(i).data(Qt.ItemDataRole.UserRole) == panel_id:
+                self.sidebar.blockSignals(True)
+                self.sidebar.setCurrentRow(i)
+                self.sidebar.blockSignals(False)
+        self.dock.set_panel(panel_id)
+        self.settings.setValue("last_panel", panel_id)
+        panel.on_shown()
+
+    # -- images -------------------------------------------------------------------------------------
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._last_dir(), IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_stereo_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open stereo pair (left, then right; or one side-by-side image)",
+                                                self._last_dir(), IMAGE_FILTER)
+        if paths:
+            self.open_stereo(paths)
+
+    def _last_dir(self) -> str:
+        recent = self.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    def _target_for_images(self):
+        panel = self.current_panel()
+        if panel is None or not panel.accepts_images:
+            self.show_panel("conv")
+            panel = self.current_panel()
+        return panel
+
+    def open_image(self, path: str) -> None:
+        """Load in a worker (a 12-MP JPEG takes longer than a frame), then hand it to the panel."""
+        target = self._target_for_images()
+        self.statusBar().showMessage(f"Loading {Path(path).name}…")
+
+        def done(info) -> None:
+            self._add_recent(path)
+            target.set_image(info.rgb, info.path)
+            h, w = info.rgb.shape[:2]
+            note = " ".join(info.notes)
+            self.ctx.status(f"{Path(path).name}: {w}×{h} pixels. {note}".strip())
+
+        self.ctx.workers.submit("open-image", load_image_info, path, on_done=self.ctx.guard(done, "Open image"),
+                                on_error=lambda e: self.ctx.report_error(e, "Open image"))
+
+    def open_stereo(self, paths: list[str]) -> None:
+        panel = self.current_panel()
+        if panel is None or not panel.accepts_stereo:
+            self.show_panel("stereo")
+            panel = self.current_panel()
+
+        def load(ps):
+            return [load_image_info(p).rgb for p in ps]
+
+        def done(imgs) -> None:
+            for p in paths:
+                self._add_recent(p)
+            if len(imgs) == 1:
+                from cvexplorer import stereo
+
+                left, right = stereo.split_side_by_side(imgs[0])
+            elif len(imgs) == 2:
+                left, right = imgs
+            else:
+                raise ImageLoadError(f"A stereo pair is two images (or one side-by-side image), not {len(imgs)}.")
+            panel.set_stereo_pair(left, right, " + ".join(Path(p).name for p in paths))
+
+        self.ctx.workers.submit("open-stereo", load, list(paths), on_done=self.ctx.guard(done, "Open stereo pair"),
+                                on_error=lambda e: self.ctx.report_error(e, "Open stereo pair"))
+
+    def recent_files(self) -> list[str]:
+        v = self.settings.value("recent", [])
+        if isinstance(v, str):
+            v = [v]
+        return [str(x) for x in (v or [])]
+
+    def _add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent", recent[:10])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        if not recent:
+            a = self.recent_menu.addAction("(none yet)")
+            a.setEnabled(False)
+        for p in recent:
+            act = self.recent_menu.addAction(p)
+            act.triggered.connect(self.ctx.guard(lambda _=False, p=p: self.open_image(p), "Open recent"))
+
+    # -- drag and drop ------------------------------------------------------------------------------
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if ev.mimeData().hasUrls() and any(u.isLocalFile() for u in ev.mimeData().urls()):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        ev.acceptProposedAction()
+        panel = self.current_panel()
+        if paths[0].lower().endswith(".json"):
+            self.ctx.guard(self.open_lesson, "Open lesson")(paths[0])
+        elif len(paths) == 2 or (panel is not None and panel.accepts_stereo):
+            self.open_stereo(paths[:2])
+        else:
+            self.open_image(paths[0])
+
+    # -- saving -------------------------------------------------------------------------------------
+    def save_png_dialog(self) -> None:
+        from .capture import save_panel_png
+
+        panel = self.current_panel()
+        path, _ = QFileDialog.getSaveFileName(self, "Save PNG of panel", f"{self.current_id}.png", "PNG (*.png)")
+        if path:
+            out = save_panel_png(panel, path)
+            self.ctx.status(f"Saved {out}.")
+
+    def record_dialog(self) -> None:
+        from .capture import RecordDialog
+
+        RecordDialog(self.current_panel(), self.ctx, self).open()
+
+    def save_lesson_dialog(self) -> None:
+        from .lessons import save_lesson
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save lesson", f"{self.current_id}-lesson.json", "Lesson (*.json)")
+        if path:
+            save_lesson(path, self.current_id, self.current_panel().state())
+            self.ctx.status(f"Lesson saved to {path}.")
+
+    def open_lesson_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open lesson", self._last_dir(), "Lesson (*.json)")
+        if path:
+            self.open_lesson(path)
+
+    def open_lesson(self, path: str) -> None:
+        from .lessons import apply_lesson
+
+        apply_lesson(self, path)
+
+    # -- view ---------------------------------------------------------------------------------------
+    def apply_theme(self, name: str) -> None:
+        theme = get_theme(name)
+        app = QApplication.instance()
+        app.setStyleSheet(theme.qss)
+        self.ctx.set_theme(theme)
+        self.dock.apply_theme(theme)
+        if name in getattr(self, "theme_actions", {}):
+            self.theme_actions[name].setChecked(True)
+        self.settings.setValue("theme", name)
+
+    def toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.fullscreen_action.setChecked(self.isFullScreen())
+
+    def toggle_presentation(self) -> None:
+        from .presentation import enter_presentation, leave_presentation
+
+        (leave_presentation if self.presenting else enter_presentation)(self)
+
+    def leave_presentation(self) -> None:
+        if self.presenting:
+            from .presentation import leave_presentation
+
+            leave_presentation(self)
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table>{rows}</table>")
+        box.setModal(False)
+        box.show()
+
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About cvexplorer")
+        box.setText(f"cvexplorer {__version__}<br>Computer-vision arithmetic and algorithms, visible and checkable."
+                    "<br>PySide6 + pyqtgraph over NumPy, OpenCV and onnxruntime.")
+        box.setModal(False)
+        box.show()
+
+    def _on_error(self, msg: str) -> None:
+        self.banner.show_message(msg)
+        self.statusBar().showMessage(msg, 10000)
+
+    def _on_device(self, device: str) -> None:
+        for p in self.panels.values():
+            self.ctx.guard(p.on_device_changed, "Device change")(device)
+
+    # -- closing ------------------------------------------------------------------------------------
+    def closeEvent(self, ev) -> None:  # noqa: N802
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("last_panel", self.current_id)
+        self.settings.sync()
+        for p in self.panels.values():
+            try:
+                p.shutdown()
+            except Exception:
+                pass
+        self.all_finished = self.ctx.workers.shutdown(800)
+        super().closeEvent(ev)
+
+
+def run_app(image: str | None = None, panel: str | None = None, theme: str | None = None,
+            lesson: str | None = None) -> int:
+    app = ensure_app()
+    win = MainWindow()
+    _install_excepthook(win.ctx)
+    if theme:
+        win.apply_theme(theme)
+    if panel:
+        win.show_panel(panel)
+    win.show()
+    if lesson:
+        win.ctx.guard(win.open_lesson, "Open lesson")(lesson)
+    elif image:
+        win.open_image(image)
+    code = app.exec()
+    if not getattr(win, "all_finished", True):
+        # A job (an SGBM run, a SAM encode) is still inside C code that cannot be interrupted:
+        # do not let interpreter shutdown wait for it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _install_excepthook(ctx: AppContext) -> None:
+    """Exceptions that escape a slot become a message and a log entry; the app keeps running."""
+    import traceback
+
+    def hook(etype, value, tb):
+        if issubclass(etype, KeyboardInterrupt):
+            sys.__excepthook__(etype, value, tb)
+            return
+        ctx.report_error(value, tb="".join(traceback.format_exception(etype, value, tb)))
+
+    sys.excepthook = hook

@@ -1,0 +1,1 @@
+"""One module per panel; each defines ``PanelWidget(Panel)``. See ``cvexplorer.ui.registry``."""

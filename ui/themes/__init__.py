@@ -1,0 +1,113 @@
+"""Themes: light, dark and projector (large fonts, thick lines, high contrast, Okabe-Ito colours).
+
+A :class:`Theme` carries everything a view needs to draw consistently: the Qt style sheet, the
+pyqtgraph background/foreground, the base font size, the overlay line width and named overlay
+colours taken from the colour-blind-safe Okabe-Ito palette.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Theme", "THEMES", "OKABE_ITO", "get_theme"]
+
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+
+# Meaning -> colour. Views ask for roles ("positive", "suppressed"), never for raw colours.
+_ROLES = {
+    "positive": OKABE_ITO["green"], "kept": OKABE_ITO["green"], "inlier": OKABE_ITO["green"],
+    "negative": OKABE_ITO["vermillion"], "suppressed": OKABE_ITO["vermillion"], "outlier": OKABE_ITO["vermillion"],
+    "current": OKABE_ITO["orange"], "window": OKABE_ITO["orange"],
+    "waiting": OKABE_ITO["sky"], "neutral": OKABE_ITO["sky"], "grid": OKABE_ITO["sky"],
+    "ignored": OKABE_ITO["yellow"], "highlight": OKABE_ITO["yellow"],
+    "accent": OKABE_ITO["blue"], "padding": OKABE_ITO["purple"], "other": OKABE_ITO["purple"],
+}
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    title: str
+    font_pt: int
+    mono_pt: int
+    line_px: float
+    bg: str
+    fg: str
+    panel_bg: str
+    muted: str
+    accent: str
+    error: str
+    plot_bg: str
+    roles: dict = field(default_factory=lambda: dict(_ROLES))
+    series: tuple = tuple(OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow"))
+
+    def color(self, role: str) -> str:
+        """The colour for a meaning ("positive", "current", ...) or a palette name."""
+        return self.roles.get(role) or OKABE_ITO.get(role) or role
+
+    def pen(self, role: str, width: float | None = None, style=None):
+        import pyqtgraph as pg
+        from PySide6.QtCore import Qt
+
+        p = pg.mkPen(self.color(role), width=width if width is not None else self.line_px)
+        p.setCosmetic(True)
+        if style == "dash":
+            p.setStyle(Qt.PenStyle.DashLine)
+        return p
+
+    @property
+    def qss(self) -> str:
+        f = self.font_pt
+        return f"""
+        QWidget {{ background: {self.bg}; color: {self.fg}; font-size: {f}pt; }}
+        QMainWindow, QDialog {{ background: {self.bg}; }}
+        QFrame#Card, QGroupBox {{ background: {self.panel_bg}; border: 1px solid {self.muted};
+                                  border-radius: 6px; }}
+        QGroupBox {{ margin-top: {f + 6}px; padding-top: 4px; }}
+        QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; font-weight: bold; }}
+        QLabel#Muted {{ color: {self.muted}; }}
+        QLabel#Error, QLabel#Warning {{ color: {self.error}; font-weight: bold; }}
+        QLabel#Big {{ font-size: {int(f * 1.5)}pt; font-weight: bold; }}
+        QLabel#Mono, QTextEdit#Mono, QPlainTextEdit#Mono {{ font-family: "DejaVu Sans Mono", monospace;
+                                                           font-size: {self.mono_pt}pt; }}
+        QListWidget#Sidebar {{ background: {self.panel_bg}; border: none; font-size: {f}pt; }}
+        QListWidget#Sidebar::item {{ padding: {max(4, f // 2)}px; }}
+        QListWidget#Sidebar::item:selected {{ background: {self.accent}; color: white; }}
+        QPushButton, QToolButton {{ background: {self.panel_bg}; border: 1px solid {self.muted};
+                                    border-radius: 4px; padding: 4px 10px; }}
+        QPushButton:checked, QToolButton:checked {{ background: {self.accent}; color: white; }}
+        QPushButton:hover, QToolButton:hover {{ border-color: {self.accent}; }}
+        QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QTableWidget, QTableView, QPlainTextEdit, QTextEdit {{
+            background: {self.plot_bg}; border: 1px solid {self.muted}; }}
+        QHeaderView::section {{ background: {self.panel_bg}; color: {self.fg}; border: none; padding: 3px; }}
+        QFrame#ErrorBanner {{ background: {self.error}; }}
+        QFrame#ErrorBanner QLabel {{ color: white; background: {self.error}; font-weight: bold; }}
+        QStatusBar {{ color: {self.fg}; }}
+        QTabBar::tab {{ padding: 6px 14px; }}
+        QTabBar::tab:selected {{ background: {self.accent}; color: white; }}
+        """
+
+
+THEMES: dict[str, Theme] = {
+    "light": Theme("light", "Light", font_pt=10, mono_pt=10, line_px=2.0, bg="#f6f6f4", fg="#1a1a1a",
+                   panel_bg="#ffffff", muted="#8a8a8a", accent=OKABE_ITO["blue"], error="#b03a00",
+                   plot_bg="#ffffff"),
+    "dark": Theme("dark", "Dark", font_pt=10, mono_pt=10, line_px=2.0, bg="#1e1f22", fg="#e8e8e8",
+                  panel_bg="#2a2c30", muted="#8d9096", accent=OKABE_ITO["sky"], error=OKABE_ITO["vermillion"],
+                  plot_bg="#141517"),
+    # Projector: read from the back of a classroom. Base font >= 20 pt, strokes >= 3 px, black on white.
+    "projector": Theme("projector", "Projector", font_pt=20, mono_pt=20, line_px=4.0, bg="#ffffff", fg="#000000",
+                       panel_bg="#ffffff", muted="#404040", accent=OKABE_ITO["blue"], error="#a03000",
+                       plot_bg="#ffffff"),
+}
+
+
+def get_theme(name: str) -> Theme:
+    try:
+        return THEMES[name]
+    except KeyError:
+        raise ValueError(f"There is no theme {name!r}; choose light, dark or projector.") from None

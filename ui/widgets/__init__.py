@@ -1,0 +1,1 @@
+"""Reusable widgets: ImageCanvas, TracePlayer, FormulaCard, LatencyDock and small helpers."""

@@ -1,0 +1,282 @@
+"""ImageCanvas: a pyqtgraph view of one image with overlay layers, in image pixel coordinates.
+
+The image item is created once and updated in place. Overlays are grouped into named layers;
+each layer is a handful of items (one path per colour for thousands of rectangles or lines, one
+scatter for points), never one item per shape. Clicks, drags and hover positions are reported in
+image pixel coordinates (x to the right, y down, the pixel (0, 0) covering [0, 1) x [0, 1)).
+Large photos are displayed through a downscaled copy positioned over the full-size frame, so
+coordinates stay those of the original image.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
+
+from ..themes import THEMES, Theme
+
+__all__ = ["ImageCanvas", "COLORMAPS"]
+
+COLORMAPS = {"diverging": "CET-D1A", "heat": "inferno", "viridis": "viridis", "grey": None, "depth": "turbo"}
+
+
+class _ViewBox(pg.ViewBox):
+    """A ViewBox that reports clicks and (optionally) left-drags in view coordinates."""
+
+    def __init__(self, canvas: "ImageCanvas") -> None:
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self._canvas = canvas
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - Qt naming
+        p = self.mapSceneToView(ev.scenePos())
+        self._canvas.clicked.emit(p.x(), p.y(), int(ev.button().value), int(ev.modifiers().value))
+        ev.accept()
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if self._canvas.drag_mode and ev.button() == Qt.MouseButton.LeftButton:
+            a = self.mapSceneToView(ev.buttonDownScenePos())
+            b = self.mapSceneToView(ev.scenePos())
+            self._canvas.dragged.emit(a.x(), a.y(), b.x(), b.y(), bool(ev.isFinish()))
+            ev.accept()
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+def _qcolor(color, alpha: float | None = None) -> QColor:
+    c = QColor(color) if not isinstance(color, QColor) else QColor(color)
+    if alpha is not None:
+        c.setAlphaF(float(alpha))
+    return c
+
+
+class ImageCanvas(pg.GraphicsView):
+    """An image with zoom/pan, overlay layers, and mouse events in image pixel coordinates.
+
+    Signals
+    -------
+    clicked(x, y, button, modifiers) : a click; ``button`` is Qt.MouseButton's value.
+    dragged(x0, y0, x1, y1, finished) : a left drag while :attr:`drag_mode` is on.
+    hovered(x, y) : the cursor moved over the view.
+    """
+
+    clicked = Signal(float, float, int, int)
+    dragged = Signal(float, float, float, float, bool)
+    hovered = Signal(float, float)
+
+    def __init__(self, parent=None, theme: Theme | None = None, max_display: int = 2560) -> None:
+        super().__init__(parent)
+        self.theme = theme or THEMES["light"]
+        self.max_display = max_display
+        self.drag_mode = False
+        self.vb = _ViewBox(self)
+        self.setCentralItem(self.vb)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.vb.addItem(self.image_item)
+        self.image_shape: tuple[int, ...] | None = None
+        self._layers: dict[str, list] = {}
+        self._colorbar = None
+        self.scene().sigMouseMoved.connect(self._on_move)
+        self.setBackground(self.theme.plot_bg)
+
+    # -- the image ----------------------------------------------------------------------------------
+    def set_image(self, image: np.ndarray, *, levels: tuple[float, float] | None = None,
+                  colormap: str | None = None, autorange: bool | None = None) -> None:
+        """Show an (H, W) scalar or (H, W, 3|4) uint8 image; scalars use ``levels`` and ``colormap``."""
+        a = np.asarray(image)
+        h, w = a.shape[:2]
+        first = self.image_shape is None or self.image_shape[:2] != (h, w)
+        shown = a
+        if max(h, w) > self.max_display:
+            import cv2
+
+            s = self.max_display / max(h, w)
+            interp = cv2.INTER_AREA if a.dtype == np.uint8 or a.ndim == 2 else cv2.INTER_AREA
+            shown = cv2.resize(a if a.dtype != np.bool_ else a.astype(np.uint8), (max(1, int(w * s)), max(1, int(h * s))),
+                               interpolation=interp)
+        shown = np.ascontiguousarray(shown)
+        if shown.ndim == 2 or colormap is not None:
+            if levels is None:
+                finite = shown[np.isfinite(shown)] if shown.dtype.kind == "f" else shown
+                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+                levels = (lo, hi if hi > lo else lo + 1.0)
+            cmap = COLORMAPS.get(colormap or "grey", colormap)
+            lut = pg.colormap.get(cmap).getLookupTable(nPts=256) if cmap else None
+            self.image_item.setImage(shown, levels=levels, lut=lut, autoLevels=False)
+        else:
+            self.image_item.setImage(shown, levels=(0, 255), lut=None, autoLevels=False)
+        self.image_item.setRect(QRectF(0, 0, w, h))
+        self.image_shape = a.shape
+        if autorange or (autorange is None and first):
+            self.fit()
+
+    def fit(self) -> None:
+        if self.image_shape is not None:
+            h, w = self.image_shape[:2]
+            self.vb.setRange(QRectF(0, 0, w, h), padding=0.02)
+
+    def set_view(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Zoom to a region of the image (image coordinates)."""
+        self.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.0)
+
+    # -- overlays -----------------------------------------------------------------------------------
+    def clear_layer(self, name: str) -> None:
+        for item in self._layers.pop(name, []):
+            self.vb.removeItem(item)
+
+    def clear_overlays(self) -> None:
+        for name in list(self._layers):
+            self.clear_layer(name)
+
+    def layer_names(self) -> list[str]:
+        return list(self._layers)
+
+    def layer_items(self, name: str) -> list:
+        return list(self._layers.get(name, []))
+
+    def _add(self, name: str, item, z: float = 10) -> None:
+        item.setZValue(z)
+        self.vb.addItem(item)
+        self._layers.setdefault(name, []).append(item)
+
+    def _path_item(self, name: str, path: QPainterPath, color, width, fill, alpha, dash, z) -> QGraphicsPathItem:
+        item = QGraphicsPathItem(path)
+        pen = self.theme.pen(color, width if width is not None else self.theme.line_px,
+                             style="dash" if dash else None)
+        item.setPen(pen)
+        if fill is not None:
+            item.setBrush(QBrush(_qcolor(self.theme.color(fill), alpha if alpha is not None else 0.3)))
+        self._add(name, item, z)
+        return item
+
+    def set_rects(self, name: str, rects: np.ndarray | Sequence, *, color: str = "accent",
+                  width: float | None = None, fill: str | None = None, alpha: float | None = None,
+                  dash: bool = False, replace: bool = True, z: float = 10) -> None:
+        """Draw (N, 4) x0, y0, x1, y1 rectangles as one path item."""
+        if replace:
+            self.clear_layer(name)
+        r = np.asarray(rects, dtype=float).reshape(-1, 4)
+        if not len(r):
+            return
+        path = QPainterPath()
+        for x0, y0, x1, y1 in r:
+            path.addRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._path_item(name, path, color, width, fill, alpha, dash, z)
+
+    def set_lines(self, name: str, segments: np.ndarray | Sequence, *, color: str = "accent",
+                  width: float | None = None, dash: bool = False, replace: bool = True, z: float = 10) -> None:
+        """Draw (N, 4) x0, y0, x1, y1 line segments as one path item."""
+        if replace:
+            self.clear_layer(name)
+        s = np.asarray(segments, dtype=float).reshape(-1, 4)
+        if not len(s):
+            return
+        path = QPainterPath()
+        for x0, y0, x1, y1 in s:
+            path.moveTo(x0, y0)
+            path.lineTo(x1, y1)
+        self._path_item(name, path, color, width, None, None, dash, z)
+
+    def set_polygons(self, name: str, polygons: Iterable[np.ndarray], *, color: str = "accent",
+                     width: float | None = None, fill: str | None = None, alpha: float | None = None,
+                     closed: bool = True, dash: bool = False, replace: bool = True, z: float = 10) -> None:
+        """Draw polygons (each (K, 2) x, y) as one path item."""
+        if replace:
+            self.clear_layer(name)
+        path = QPainterPath()
+        n = 0
+        for poly in polygons:
+            p = np.asarray(poly, dtype=float).reshape(-1, 2)
+            if len(p) < 2:
+                continue
+            path.moveTo(QPointF(*p[0]))
+            for x, y in p[1:]:
+                path.lineTo(x, y)
+            if closed:
+                path.closeSubpath()
+            n += 1
+        if n:
+            self._path_item(name, path, color, width, fill, alpha, dash, z)
+
+    def set_points(self, name: str, points: np.ndarray | Sequence, *, color: str = "accent", size: float = 12,
+                   symbol: str = "o", brush: str | None = None, replace: bool = True, z: float = 20) -> None:
+        """Draw (N, 2) points as one scatter item (size in screen pixels)."""
+        if replace:
+            self.clear_layer(name)
+        p = np.asarray(points, dtype=float).reshape(-1, 2)
+        if not len(p):
+            return
+        scale = max(1.0, self.theme.line_px / 2.0)
+        item = pg.ScatterPlotItem(p[:, 0], p[:, 1], size=size * scale, symbol=symbol,
+                                  pen=self.theme.pen("black" if brush else color, 1.5),
+                                  brush=pg.mkBrush(self.theme.color(brush or color)))
+        self._add(name, item, z)
+
+    def set_texts(self, name: str, items: Iterable[tuple[float, float, str]], *, color: str = "black",
+                  background: str | None = "white", scale: float = 1.0, anchor=(0.0, 0.0),
+                  replace: bool = True, z: float = 30) -> None:
+        """Write labels at image positions; the font follows the theme (screen-sized, not zoomed)."""
+        if replace:
+            self.clear_layer(name)
+        for x, y, text in items:
+            item = pg.TextItem(text=str(text), color=self.theme.color(color), anchor=anchor,
+                               fill=pg.mkBrush(_qcolor(self.theme.color(background), 0.85)) if background else None)
+            f = QFont()
+            f.setPointSizeF(self.theme.font_pt * 0.9 * scale)
+            f.setBold(True)
+            item.setFont(f)
+            item.setPos(x, y)
+            self._add(name, item, z)
+
+    def set_overlay(self, name: str, image: np.ndarray | None, *, rect: tuple[float, float, float, float] | None = None,
+                    opacity: float = 1.0, levels=None, colormap: str | None = None, z: float = 5) -> None:
+        """Lay an RGBA (or scalar with a colormap) image over the picture, e.g. a mask or a heat map.
+
+        ``rect`` is (x0, y0, x1, y1) in image pixels; by default the overlay covers the whole image.
+        The overlay item is reused across calls so a mask that follows the mouse costs one upload.
+        """
+        if image is None:
+            self.clear_layer(name)
+            return
+        items = self._layers.get(name)
+        if items and isinstance(items[0], pg.ImageItem):
+            item = items[0]
+        else:
+            self.clear_layer(name)
+            item = pg.ImageItem(axisOrder="row-major")
+            self._add(name, item, z)
+        a = np.ascontiguousarray(image)
+        if a.ndim == 2:
+            cmap = COLORMAPS.get(colormap or "heat", colormap)
+            lut = pg.colormap.get(cmap).getLookupTable(nPts=256) if cmap else None
+            if levels is None:
+                levels = (float(np.nanmin(a)), float(np.nanmax(a)) if np.nanmax(a) > np.nanmin(a) else float(np.nanmin(a)) + 1)
+            item.setImage(a, levels=levels, lut=lut, autoLevels=False)
+        else:
+            item.setImage(a, levels=(0, 255), lut=None, autoLevels=False)
+        item.setOpacity(opacity)
+        if rect is None and self.image_shape is not None:
+            rect = (0, 0, self.image_shape[1], self.image_shape[0])
+        if rect is not None:
+            x0, y0, x1, y1 = rect
+            item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    # -- events -------------------------------------------------------------------------------------
+    def _on_move(self, scene_pos) -> None:
+        if self.vb.sceneBoundingRect().contains(scene_pos):
+            p = self.vb.mapSceneToView(scene_pos)
+            self.hovered.emit(p.x(), p.y())
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackground(theme.plot_bg)
+
+    def to_array(self) -> np.ndarray:
+        """Render the view as an (H, W, 3) uint8 array (what a screenshot of it shows)."""
+        from .util import grab_array
+
+        return grab_array(self)

@@ -1,0 +1,195 @@
+"""LatencyDock: last / p50 / p95 / cold per stage of the current panel, with the device that ran it.
+
+It reads :data:`cvexplorer.timing.RECORDER` on a 10 Hz timer and redraws only when the recorder
+changed. Budget lines at 16.7 ms (60 fps) and 33 ms (30 fps) show at a glance what is real-time.
+A GPU that was asked for but not used is shown as a warning with the reason, not hidden.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from cvexplorer import runtime
+from cvexplorer.timing import RECORDER, LatencyRecorder
+
+from ..themes import THEMES, Theme
+
+__all__ = ["LatencyDock", "BUDGETS_MS"]
+
+BUDGETS_MS = (16.7, 33.3)
+_COLUMNS = ("stage", "device", "last ms", "p50 ms", "p95 ms", "cold ms", "runs")
+
+
+class LatencyDock(QDockWidget):
+    deviceChanged = Signal(str)
+
+    def __init__(self, parent=None, recorder: LatencyRecorder = RECORDER, theme: Theme | None = None) -> None:
+        super().__init__("Latency", parent)
+        self.setObjectName("LatencyDock")
+        self.recorder = recorder
+        self.theme = theme or THEMES["light"]
+        self.panel_id = ""
+        self._seen_version = -1
+        self.last_redraw_ms = 0.0
+        body = QWidget()
+        self.header = QLabel("No timings yet: run something in this panel.")
+        self.warning = QLabel("")
+        self.warning.setObjectName("Warning")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+        self.device_box = QComboBox()
+        for d, t in (("auto", "Device: Auto"), ("gpu", "Device: GPU"), ("cpu", "Device: CPU")):
+            self.device_box.addItem(t, d)
+        self.device_box.setToolTip("Where onnxruntime models run; sessions are rebuilt when this changes.")
+        self.device_box.currentIndexChanged.connect(self._on_device)
+        self.opencl = QCheckBox("OpenCL")
+        self.opencl.setToolTip("Let OpenCV use its OpenCL path where a device exists.")
+        self.opencl.toggled.connect(self._on_opencl)
+        self.export_btn = QPushButton("Export CSV…")
+        self.export_btn.clicked.connect(self.export_csv)
+        self.env = QLabel("")
+        self.env.setObjectName("Muted")
+        self.table = QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("left", "ms")
+        self.plot.setLabel("bottom", "run")
+        self.plot.setMinimumWidth(260)
+        self.plot.addLegend(offset=(5, 5))
+        self._budget_lines = []
+        for ms, label in zip(BUDGETS_MS, ("60 fps", "30 fps")):
+            line = pg.InfiniteLine(pos=ms, angle=0, pen=self.theme.pen("muted" if False else "#808080", 1, "dash"),
+                                   label=label, labelOpts={"position": 0.95, "color": "#606060"})
+            self.plot.addItem(line)
+            self._budget_lines.append(line)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.env)
+        top.addWidget(self.device_box)
+        top.addWidget(self.opencl)
+        top.addWidget(self.export_btn)
+        row = QHBoxLayout()
+        row.addWidget(self.table, 3)
+        row.addWidget(self.plot, 2)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.addLayout(top)
+        lay.addWidget(self.warning)
+        lay.addLayout(row, 1)
+        self.setWidget(body)
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)  # ~10 Hz
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self._init_env()
+
+    def _init_env(self) -> None:
+        try:
+            import cv2
+
+            have = cv2.ocl.haveOpenCL()
+            self.opencl.setEnabled(bool(have))
+            self.opencl.setChecked(bool(have and cv2.ocl.useOpenCL()))
+            bits = [f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads"]
+        except Exception:  # pragma: no cover
+            bits = []
+        gpu = runtime.gpu_info()
+        if gpu:
+            bits.append(f"{gpu['name']} ({gpu['memory_used_mb']:.0f}/{gpu['memory_total_mb']:.0f} MB)")
+        self.env.setText(" · ".join(bits))
+
+    def set_panel(self, panel_id: str) -> None:
+        self.panel_id = panel_id
+        self._seen_version = -1
+        self.refresh()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.plot.setBackground(theme.plot_bg)
+        self._seen_version = -1
+        for c in self._curves.values():
+            self.plot.removeItem(c)
+        self._curves.clear()
+        self.refresh()
+
+    def _on_device(self) -> None:
+        dev = self.device_box.currentData()
+        runtime.set_preferred_device(dev)
+        self.deviceChanged.emit(dev)
+
+    def _on_opencl(self, on: bool) -> None:
+        import cv2
+
+        cv2.ocl.setUseOpenCL(bool(on))
+
+    def export_csv(self, path: str | None = None) -> str | None:
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export timings", "timings.csv", "CSV (*.csv)")
+        if not path:
+            return None
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(self.recorder.to_csv())
+        except OSError as exc:
+            self.warning.setText(f"Could not save {path}: {exc.strerror or exc}.")
+            self.warning.show()
+            return None
+        return path
+
+    def refresh(self, force: bool = False) -> None:
+        if not force and self.recorder.version == self._seen_version:
+            return
+        t0 = time.perf_counter()
+        self._seen_version = self.recorder.version
+        stats = self.recorder.stats(self.panel_id) if self.panel_id else []
+        self.table.setRowCount(len(stats))
+        warnings = []
+        for r, s in enumerate(stats):
+            cells = (s.stage, s.device, f"{s.last_ms:.2f}", f"{s.p50_ms:.2f}", f"{s.p95_ms:.2f}",
+                     "—" if s.cold_ms is None else f"{s.cold_ms:.2f}", str(s.count))
+            for c, text in enumerate(cells):
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(r, c, item)
+                item.setText(text)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if s.note:
+                warnings.append(f"{s.stage}: {s.note}")
+        names = {s.stage for s in stats}
+        for stage in list(self._curves):
+            if stage not in names:
+                self.plot.removeItem(self._curves.pop(stage))
+        for i, s in enumerate(stats):
+            curve = self._curves.get(s.stage)
+            if curve is None:
+                color = self.theme.series[i % len(self.theme.series)]
+                curve = self.plot.plot([], [], pen=pg.mkPen(color, width=max(2, self.theme.line_px / 2)), name=s.stage)
+                self._curves[s.stage] = curve
+            hist = np.asarray(s.history[-60:], float)
+            curve.setData(np.arange(len(hist)), hist)
+        if stats:
+            self.header.setText(f"Latency · {self.panel_id} · {len(stats)} stage(s); p50/p95 over warm runs, "
+                                "cold = first run")
+        else:
+            self.header.setText(f"Latency · {self.panel_id or '—'} · no timings yet")
+        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warning.setVisible(bool(warnings))
+        self.last_redraw_ms = (time.perf_counter() - t0) * 1000.0
+
+    def stage_rows(self) -> list[tuple[str, ...]]:
+        """The table's text, row by row (tests read what the user reads)."""
+        return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
+                for r in range(self.table.rowCount())]

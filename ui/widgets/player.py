@@ -1,0 +1,175 @@
+"""TracePlayer: play / pause / step / scrub / speed over a Trace (or any step count).
+
+The player owns only an index and a QTimer. Panels connect :attr:`stepChanged` and render
+``trace[i]``; nothing is animated behind the scenes, so stepping back is as cheap as forward.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
+
+__all__ = ["TracePlayer"]
+
+_SPEEDS = (0.5, 1, 2, 4, 8, 16, 30, 60)
+
+
+class TracePlayer(QWidget):
+    """Transport controls over ``length`` steps; emits ``stepChanged(i)``."""
+
+    stepChanged = Signal(int)
+    playingChanged = Signal(bool)
+
+    def __init__(self, parent=None, steps_per_second: float = 4) -> None:
+        super().__init__(parent)
+        self._length = 0
+        self._index = 0
+        self.trace = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.loop = False
+
+        def btn(text, tip, slot):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.first_btn = btn("⏮", "First step (Home)", self.first)
+        self.back_btn = btn("◀", "Step back (←)", self.step_back)
+        self.play_btn = btn("▶", "Play / pause (Space)", self.toggle)
+        self.fwd_btn = btn("▶|", "Step forward (→)", self.step_forward)
+        self.last_btn = btn("⏭", "Last step (End)", self.last)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setMinimum(0)
+        self.slider.valueChanged.connect(self.seek)
+        self.counter = QLabel("0 / 0")
+        self.speed = QComboBox()
+        for s in _SPEEDS:
+            self.speed.addItem(f"{s:g} steps/s", s)
+        self.speed.setCurrentIndex(_SPEEDS.index(steps_per_second) if steps_per_second in _SPEEDS else 3)
+        self.speed.currentIndexChanged.connect(self._apply_speed)
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("Mono")
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for w in (self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn):
+            row.addWidget(w)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.counter)
+        row.addWidget(self.speed)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addLayout(row)
+        col.addWidget(self.caption)
+        self._apply_speed()
+        self._sync()
+
+    # -- model --------------------------------------------------------------------------------------
+    def set_trace(self, trace, *, keep_index: bool = False) -> None:
+        """Attach a Trace (anything with ``len``) and go to step 0 (or keep the index if it still fits)."""
+        self.trace = trace
+        self.set_length(len(trace) if trace is not None else 0, keep_index=keep_index)
+
+    def set_length(self, n: int, *, keep_index: bool = False) -> None:
+        self._length = max(0, int(n))
+        idx = min(self._index, max(0, self._length - 1)) if keep_index else 0
+        self._index = -1  # force a signal
+        self.slider.blockSignals(True)
+        self.slider.setMaximum(max(0, self._length - 1))
+        self.slider.blockSignals(False)
+        if self._length == 0:
+            self.pause()
+        self.seek(idx)
+
+    @property
+    def index(self) -> int:
+        return max(0, self._index)
+
+    @property
+    def length(self) -> int:
+        return self._length
+
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    def current_step(self):
+        if self.trace is None or not self._length:
+            return None
+        return self.trace[self.index]
+
+    # -- transport ----------------------------------------------------------------------------------
+    def seek(self, i: int) -> None:
+        if self._length == 0:
+            self._index = 0
+            self._sync()
+            return
+        i = max(0, min(int(i), self._length - 1))
+        if i == self._index:
+            return
+        self._index = i
+        self._sync()
+        self.stepChanged.emit(i)
+
+    def step_forward(self) -> None:
+        self.seek(self.index + 1)
+
+    def step_back(self) -> None:
+        self.seek(self.index - 1)
+
+    def first(self) -> None:
+        self.seek(0)
+
+    def last(self) -> None:
+        self.seek(self._length - 1)
+
+    def play(self) -> None:
+        if self._length <= 1:
+            return
+        if self.index >= self._length - 1:
+            self.seek(0)
+        self._timer.start()
+        self._sync()
+        self.playingChanged.emit(True)
+
+    def pause(self) -> None:
+        was = self._timer.isActive()
+        self._timer.stop()
+        self._sync()
+        if was:
+            self.playingChanged.emit(False)
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+
+    def _tick(self) -> None:
+        if self.index >= self._length - 1:
+            if self.loop:
+                self.seek(0)
+            else:
+                self.pause()
+            return
+        self.step_forward()
+
+    def _apply_speed(self) -> None:
+        sps = float(self.speed.currentData() or 4)
+        self._timer.setInterval(max(1, int(1000 / sps)))
+
+    def _sync(self) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.index)
+        self.slider.blockSignals(False)
+        self.counter.setText(f"step {self.index + 1 if self._length else 0} / {self._length}")
+        self.play_btn.setText("⏸" if self.playing else "▶")
+        for b in (self.first_btn, self.back_btn):
+            b.setEnabled(self._length > 0 and self.index > 0)
+        for b in (self.fwd_btn, self.last_btn):
+            b.setEnabled(self._length > 0 and self.index < self._length - 1)
+        self.play_btn.setEnabled(self._length > 1)
