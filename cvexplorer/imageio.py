@@ -245,14 +245,14 @@ def working_copy(rgb: np.ndarray, max_pixels: int = WORKING_PIXELS) -> tuple[np.
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
-    """Encode an RGB (or grey) uint8 array as PNG bytes."""
-    import cv2
+    """Encode an RGB (or grey) uint8 array as PNG bytes (Pillow: lighter to import than OpenCV)."""
+    import io
 
-    a = as_rgb(rgb)
-    ok, buf = cv2.imencode(".png", a[..., ::-1])
-    if not ok:  # pragma: no cover - OpenCV only fails on impossible shapes
-        raise ImageSaveError("The image could not be encoded as PNG.")
-    return buf.tobytes()
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(as_rgb(rgb)).save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
 
 
 def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:

@@ -1,6 +1,5 @@
-"""cvexplorer.ui: the Qt layer (PySide6 + pyqtgraph). Renders what the engine computes; holds no maths."""
+"""cvexplorer.ui: the Qt layer (PySide6 + pyqtgraph). Renders what the engine computes; holds no maths.
 
-import pyqtgraph as pg
-
-# Row-major images everywhere: arrays are (H, W[, C]) exactly as NumPy and OpenCV hold them.
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+pyqtgraph is imported by the widgets that draw with it (not here), so the welcome page and the
+CLI's fast paths start without paying for it.
+"""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, Q
 from cvexplorer import __version__
 from cvexplorer.imageio import ImageLoadError, load_image_info
 
-from .context import AppContext
+from .context import AppContext, ensure_app
 from .registry import PANELS, create_panel, get_spec
 from .themes import THEMES, get_theme
 from .widgets.latency import LatencyDock
@@ -46,16 +46,6 @@ def make_settings() -> QSettings:
     if path:
         return QSettings(path, QSettings.Format.IniFormat)
     return QSettings("cvexplorer", "cvexplorer")
-
-
-def ensure_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(argv or [sys.argv[0]])
-        app.setApplicationName("cvexplorer")
-        app.setOrganizationName("cvexplorer")
-        app.setApplicationVersion(__version__)
-    return app  # type: ignore[return-value]
 
 
 class ErrorBanner(QFrame):
@@ -119,6 +109,7 @@ class MainWindow(QMainWindow):
         self.dock = LatencyDock(self, self.ctx.recorder, self.ctx.theme)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.deviceChanged.connect(self._on_device)
+        self.resizeDocks([self.dock], [230], Qt.Orientation.Vertical)  # the panel, not the meters, gets the room
 
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -267,6 +258,7 @@ class MainWindow(QMainWindow):
         def done(info) -> None:
             self._add_recent(path)
             target.set_image(info.rgb, info.path)
+            target._cvx_image_path = info.path  # remembered for lessons
             h, w = info.rgb.shape[:2]
             note = " ".join(info.notes)
             self.ctx.status(f"{Path(path).name}: {w}×{h} pixels. {note}".strip())
@@ -359,7 +351,9 @@ class MainWindow(QMainWindow):
 
         path, _ = QFileDialog.getSaveFileName(self, "Save lesson", f"{self.current_id}-lesson.json", "Lesson (*.json)")
         if path:
-            save_lesson(path, self.current_id, self.current_panel().state())
+            panel = self.current_panel()
+            save_lesson(path, self.current_id, panel.state(), theme=self.ctx.theme.name,
+                        image=getattr(panel, "_cvx_image_path", None))
             self.ctx.status(f"Lesson saved to {path}.")
 
     def open_lesson_dialog(self) -> None:
@@ -379,6 +373,13 @@ class MainWindow(QMainWindow):
         app.setStyleSheet(theme.qss)
         self.ctx.set_theme(theme)
         self.dock.apply_theme(theme)
+        # The sidebar fits its longest title at this theme's font size.
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        f = QFont()
+        f.setPointSize(theme.font_pt)
+        longest = max(QFontMetrics(f).horizontalAdvance(p.title) for p in PANELS)
+        self.sidebar.setMinimumWidth(longest + 3 * theme.font_pt)
         if name in getattr(self, "theme_actions", {}):
             self.theme_actions[name].setChecked(True)
         self.settings.setValue("theme", name)

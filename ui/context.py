@@ -18,7 +18,24 @@ from .errors import log_exception, user_message
 from .themes import THEMES, Theme
 from .workers import WorkerPool
 
-__all__ = ["AppContext"]
+__all__ = ["AppContext", "ensure_app"]
+
+
+def ensure_app(argv: list[str] | None = None):
+    """The QApplication, created on first use."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from cvexplorer import __version__
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [sys.argv[0]])
+        app.setApplicationName("cvexplorer")
+        app.setOrganizationName("cvexplorer")
+        app.setApplicationVersion(__version__)
+    return app
 
 
 class AppContext(QObject):

@@ -37,8 +37,7 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
     get_spec(panel_id)
     th = get_theme(theme)
     rgb = load_image_info(image).rgb if image else None
-    from .app import MainWindow, ensure_app
-    from .context import AppContext
+    from .context import AppContext, ensure_app
     from .widgets.util import grab_array
 
     app = ensure_app()
@@ -46,6 +45,8 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
     ctx = AppContext(th)
     if window or presentation:
         from PySide6.QtCore import QSettings
+
+        from .app import MainWindow
 
         settings = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "cvexplorer-screenshot.ini"),
                              QSettings.Format.IniFormat)

@@ -93,6 +93,12 @@ class Panel(QWidget):
         for c in self.findChildren(ImageCanvas):
             c.apply_theme(theme)
 
+    # -- presentation mode ------------------------------------------------------------------------------
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: widgets named "Controls" collapse so the visual gets the room."""
+        for w in self.findChildren(QWidget, "Controls"):
+            w.setVisible(not on)
+
     # -- lifecycle ----------------------------------------------------------------------------------
     def on_shown(self) -> None:
         """The panel became the current one."""

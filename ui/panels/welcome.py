@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from ..registry import PANELS
 from .base import Panel
@@ -24,10 +24,18 @@ class PanelWidget(Panel):
         self.cards: dict[str, QPushButton] = {}
         specs = [p for p in PANELS if p.id != "welcome"]
         for i, spec in enumerate(specs):
-            b = QPushButton(f"{spec.title}\n{spec.description}")
+            # A button holding wrapping labels: QPushButton's own text never wraps.
+            b = QPushButton()
             b.setObjectName("WelcomeCard")
-            b.setMinimumHeight(72)
-            b.setStyleSheet("text-align: left; padding: 10px;")
+            t = QLabel(f"<b>{spec.title}</b>")
+            d = QLabel(spec.description)
+            d.setWordWrap(True)
+            inner_lay = QVBoxLayout(b)
+            for lab in (t, d):
+                lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+                lab.setStyleSheet("background: transparent;")
+                inner_lay.addWidget(lab)
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
             b.setToolTip(f"Open the {spec.title} panel ({spec.id})")
             b.clicked.connect(lambda _=False, pid=spec.id: ctx.open_panel(pid))
             self.cards[spec.id] = b

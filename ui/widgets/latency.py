@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyqtgraph as pg
+from .pg import pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -59,11 +59,13 @@ class LatencyDock(QDockWidget):
         self.table.setHorizontalHeaderLabels(list(_COLUMNS))
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(self.table.horizontalHeader().ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.plot = pg.PlotWidget()
         self.plot.setLabel("left", "ms")
         self.plot.setLabel("bottom", "run")
         self.plot.setMinimumWidth(260)
+        self.plot.setYRange(0, 40)
         self.plot.addLegend(offset=(5, 5))
         self._budget_lines = []
         for ms, label in zip(BUDGETS_MS, ("60 fps", "30 fps")):
@@ -115,8 +117,16 @@ class LatencyDock(QDockWidget):
         self.refresh()
 
     def apply_theme(self, theme: Theme) -> None:
+        from PySide6.QtGui import QFont
+
         self.theme = theme
         self.plot.setBackground(theme.plot_bg)
+        tick = QFont()
+        tick.setPointSize(max(8, int(theme.font_pt * 0.8)))
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setStyle(tickFont=tick)
+            self.plot.getAxis(ax).setPen(pg.mkPen(theme.fg))
+            self.plot.getAxis(ax).setTextPen(pg.mkPen(theme.fg))
         self._seen_version = -1
         for c in self._curves.values():
             self.plot.removeItem(c)

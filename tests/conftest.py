@@ -1,0 +1,52 @@
+"""Shared fixtures. UI tests run offscreen with a throwaway settings file and data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("CVEXPLORER_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("CVEXPLORER_DATA", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data (real stereo, homography and panorama data); the test skips when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present on this machine")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def ctx(qtbot):
+    from cvexplorer.timing import LatencyRecorder
+    from cvexplorer.ui.context import AppContext
+
+    c = AppContext(recorder=LatencyRecorder())
+    yield c
+    c.workers.shutdown(2000)
+
+
+@pytest.fixture
+def make_panel(qtbot, ctx):
+    """make_panel("nms") -> the panel, shown at 1280x800, with its background work finished."""
+    from cvexplorer.ui.registry import create_panel
+
+    def make(panel_id: str, size=(1280, 800)):
+        panel = create_panel(panel_id, ctx)
+        qtbot.addWidget(panel)
+        panel.resize(*size)
+        panel.show()
+        panel.wait_idle(60)
+        return panel
+
+    return make

@@ -1,0 +1,133 @@
+"""The main window: panels, themes, drag-and-drop, errors, settings, shortcuts."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from cvexplorer.imageio import save_png
+from cvexplorer.ui.app import MainWindow, make_settings
+from cvexplorer.ui.registry import PANELS, panel_ids
+from cvexplorer.ui.widgets.util import grab_array
+
+
+@pytest.fixture
+def win(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    yield w
+    w.ctx.workers.shutdown(2000)
+
+
+def test_window_has_sidebar_menus_dock_and_welcome(win):
+    assert win.current_id == "welcome"
+    assert win.sidebar.count() == len(PANELS)
+    menus = [a.text().replace("&", "") for a in win.menuBar().actions()]
+    assert menus == ["File", "View", "Help"]
+    assert win.dock.isVisible()
+    assert set(win.panel("welcome").cards) == set(panel_ids()) - {"welcome"}
+
+
+def test_every_registered_panel_opens(win, qtbot):
+    for pid in panel_ids():
+        win.show_panel(pid)
+        assert win.stack.currentWidget() is win.panels[pid]
+        assert win.dock.panel_id == pid
+    assert win.ctx.errors == []
+
+
+def test_welcome_card_opens_its_panel(win, qtbot):
+    qtbot.mouseClick(win.panel("welcome").cards["nms"], Qt.MouseButton.LeftButton)
+    assert win.current_id == "nms"
+
+
+def test_theme_switch_changes_rendering_and_persists(win):
+    win.apply_theme("light")
+    light = grab_array(win.sidebar)
+    win.apply_theme("dark")
+    dark = grab_array(win.sidebar)
+    assert light.mean() - dark.mean() > 60  # the sidebar really went dark
+    assert win.ctx.theme.name == "dark"
+    assert make_settings().value("theme") == "dark"
+    win.apply_theme("projector")
+    assert win.ctx.theme.font_pt >= 20 and win.ctx.theme.line_px >= 3
+
+
+def test_drag_and_drop_of_an_image_reaches_the_current_panel(win, qtbot, tmp_path):
+    img = np.zeros((30, 50, 3), np.uint8)
+    img[:, :25] = 200
+    path = save_png(tmp_path / "dropped.png", img)
+    win.show_panel("conv")
+    panel = win.current_panel()
+    got = []
+    panel.set_image = lambda rgb, source="": got.append((rgb, source))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                    Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(ev)
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert np.array_equal(got[0][0], img) and got[0][1].endswith("dropped.png")
+    assert str(path.resolve()) in win.recent_files()
+
+
+def test_bad_image_shows_a_sentence_and_keeps_state(win, qtbot, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_text("not an image")
+    win.show_panel("conv")
+    win.open_image(str(bad))
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
+    assert "not an image" in win.banner.text.text()
+    assert win.current_id == "conv"
+
+
+def test_exception_in_a_panel_is_shown_and_window_stays_usable(win, qtbot):
+    win.show_panel("conv")
+    panel = win.current_panel()
+
+    def boom(*_a, **_k):
+        raise RuntimeError("kaboom inside a panel")
+
+    panel.set_image = boom
+    win.ctx.guard(panel.set_image, "Convolution lab")(np.zeros((2, 2, 3), np.uint8))
+    assert win.banner.isVisible() and "kaboom" in win.banner.text.text()
+    # A worker failure takes the same road.
+    win.ctx.workers.submit("x", lambda: 1 / 0)
+    qtbot.waitUntil(lambda: "ZeroDivisionError" in win.banner.text.text(), timeout=5000)
+    win.show_panel("nms")  # still usable
+    assert win.current_id == "nms"
+
+
+def test_space_and_arrows_drive_the_current_player(win, qtbot):
+    from cvexplorer.trace import Step, Trace
+    from cvexplorer.ui.widgets.player import TracePlayer
+
+    player = TracePlayer()
+    player.set_trace(Trace([Step(i) for i in range(5)]))
+    panel = win.panel("nms")
+    panel.player = lambda: player
+    win.show_panel("nms")
+    win._player_do("step_forward")
+    win._player_do("step_forward")
+    assert player.index == 2
+    win._player_do("last")
+    assert player.index == 4
+    win._player_do("step_back")
+    win._player_do("first")
+    assert player.index == 0
+    win._player_do("toggle")
+    assert player.playing
+    qtbot.waitUntil(lambda: player.index == 4, timeout=5000)
+
+
+def test_settings_restore_last_panel(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show_panel("stereo")
+    w.close()
+    w2 = MainWindow()
+    qtbot.addWidget(w2)
+    assert w2.current_id == "stereo"
+    w2.close()
