@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
 	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python packaging/check_qt.py
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -25,7 +26,7 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/cvexplorer bench
 
 soak: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow tests/ui/test_soak.py -s
+	CVEXPLORER_SOAK_SECONDS=$${CVEXPLORER_SOAK_SECONDS:-300} QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow tests/ui/test_soak.py -s
 
 wheel: $(STAMP)
 	$(BIN)/python -m build --wheel

@@ -454,10 +454,16 @@ def run_app(image: str | None = None, panel: str | None = None, theme: str | Non
         win.ctx.guard(win.open_lesson, "Open lesson")(lesson)
     elif image:
         win.open_image(image)
-    code = app.exec()
+    return exit_after(win, app.exec())
+
+
+def exit_after(win: MainWindow, code: int) -> int:
+    """Return the exit code, or leave at once if a job is still running after the window closed.
+
+    A job inside C code (an SGBM run, a SAM encode) cannot be interrupted, and interpreter
+    shutdown would wait for its thread: the settings are already saved, so exit without waiting.
+    """
     if not getattr(win, "all_finished", True):
-        # A job (an SGBM run, a SAM encode) is still inside C code that cannot be interrupted:
-        # do not let interpreter shutdown wait for it.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -1,0 +1,1 @@
+"""Packaged assets (icon); installed as cvexplorer.assets."""

@@ -1,0 +1,1 @@
+"""Small ONNX models the project trains itself (installed as cvexplorer.models)."""
