@@ -47,10 +47,7 @@ class StageStats:
     cold_ms: float | None
     history: tuple[float, ...]
     note: str = ""
-
-
-def _percentile(values, q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
+    version: int = 0  # samples ever recorded for this stage: unchanged version, unchanged stats
 
 
 class LatencyRecorder:
@@ -71,6 +68,8 @@ class LatencyRecorder:
         self._cold: dict[tuple[str, str], float] = {}
         self._notes: dict[tuple[str, str], str] = {}
         self._order: list[tuple[str, str]] = []
+        self._key_version: dict[tuple[str, str], int] = {}
+        self._cache: dict[tuple[str, str], StageStats] = {}
         self.version = 0  # bumps on every change, so a view redraws only when needed
 
     def record(self, panel: str, stage: str, ms: float, *, device: str = "CPU",
@@ -89,6 +88,7 @@ class LatencyRecorder:
             if note:
                 self._notes[key] = note
             buf.append(Sample(panel, stage, float(ms), device, bool(cold), time.monotonic()))
+            self._key_version[key] = self._key_version.get(key, 0) + 1
             self.version += 1
 
     def record_all(self, panel: str, timings: dict[str, float], *, device: str = "CPU",
@@ -104,16 +104,24 @@ class LatencyRecorder:
             for key in self._order:
                 if panel is not None and key[0] != panel:
                     continue
+                kv = self._key_version.get(key, 0)
+                cached = self._cache.get(key)
+                if cached is not None and cached.version == kv:
+                    out.append(cached)  # nothing new for this stage: skip the percentiles
+                    continue
                 samples = list(self._buffers[key])
                 if not samples:
                     continue
                 warm = [s.ms for s in samples if not s.cold] or [s.ms for s in samples]
-                out.append(StageStats(
+                p50, p95 = (float(v) for v in np.percentile(np.asarray(warm, float), (50, 95)))
+                st = StageStats(
                     panel=key[0], stage=key[1], device=samples[-1].device, count=len(samples),
-                    last_ms=samples[-1].ms, p50_ms=_percentile(warm, 50), p95_ms=_percentile(warm, 95),
+                    last_ms=samples[-1].ms, p50_ms=p50, p95_ms=p95,
                     cold_ms=self._cold.get(key), history=tuple(s.ms for s in samples),
-                    note=self._notes.get(key, ""),
-                ))
+                    note=self._notes.get(key, ""), version=kv,
+                )
+                self._cache[key] = st
+                out.append(st)
         return out
 
     def panels(self) -> list[str]:
@@ -127,6 +135,8 @@ class LatencyRecorder:
                 self._buffers.pop(key, None)
                 self._cold.pop(key, None)
                 self._notes.pop(key, None)
+                self._cache.pop(key, None)
+                self._key_version.pop(key, None)
             self.version += 1
 
     def to_csv(self) -> str:

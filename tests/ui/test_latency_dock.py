@@ -30,7 +30,6 @@ def test_stages_cold_and_warm(dock):
     assert [row[0] for row in rows] == ["encoder", "decoder"]
     enc = rows[0]
     assert enc[1] == "CPU" and enc[2] == "320.00" and enc[3] == "310.00" and enc[5] == "900.00" and enc[6] == "4"
-    assert dock.last_redraw_ms < 50  # measured, reported in the README; generous here
 
 
 def test_fallback_warning_from_a_real_session(dock):

@@ -74,6 +74,7 @@ class LatencyDock(QDockWidget):
             self.plot.addItem(line)
             self._budget_lines.append(line)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._curve_versions: dict[str, int] = {}
 
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
@@ -131,6 +132,7 @@ class LatencyDock(QDockWidget):
         for c in self._curves.values():
             self.plot.removeItem(c)
         self._curves.clear()
+        self._curve_versions.clear()
         self.refresh()
 
     def _on_device(self) -> None:
@@ -173,7 +175,8 @@ class LatencyDock(QDockWidget):
                 if item is None:
                     item = QTableWidgetItem()
                     self.table.setItem(r, c, item)
-                item.setText(text)
+                if item.text() != text:  # unchanged cells cost nothing
+                    item.setText(text)
                 if c >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if s.note:
@@ -182,14 +185,17 @@ class LatencyDock(QDockWidget):
         for stage in list(self._curves):
             if stage not in names:
                 self.plot.removeItem(self._curves.pop(stage))
+                self._curve_versions.pop(stage, None)
         for i, s in enumerate(stats):
             curve = self._curves.get(s.stage)
             if curve is None:
                 color = self.theme.series[i % len(self.theme.series)]
                 curve = self.plot.plot([], [], pen=pg.mkPen(color, width=max(2, self.theme.line_px / 2)), name=s.stage)
                 self._curves[s.stage] = curve
-            hist = np.asarray(s.history[-60:], float)
-            curve.setData(np.arange(len(hist)), hist)
+            if self._curve_versions.get(s.stage) != s.version:
+                hist = np.asarray(s.history[-60:], float)
+                curve.setData(np.arange(len(hist)), hist)
+                self._curve_versions[s.stage] = s.version
         if stats:
             self.header.setText(f"Latency · {self.panel_id} · {len(stats)} stage(s); p50/p95 over warm runs, "
                                 "cold = first run")
