@@ -1,0 +1,132 @@
+"""The NMS panel: stepping a hand-made scenario suppresses the expected box."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from cvexplorer import boxes as B
+
+# A (0.9) and B (0.8) overlap with IoU 0.81; C (0.7) stands apart.
+HAND = [(100, 100, 300, 300, 0.9), (110, 110, 310, 310, 0.8), (500, 400, 650, 560, 0.7)]
+
+
+def _state_column(panel):
+    t = panel.table
+    return {t.item(r, 0).text(): t.item(r, 4).text() for r in range(t.rowCount())}
+
+
+def _path_rect(panel, layer):
+    items = panel.canvas.layer_items(layer)
+    assert len(items) == 1
+    r = items[0].path().boundingRect()
+    return [r.left(), r.top(), r.right(), r.bottom()]
+
+
+def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
+    panel = make_panel("nms")
+    assert len(panel.player().trace) > 2  # a built-in scenario shows without any input
+    for x0, y0, x1, y1, s in HAND:
+        panel.add_box(x0, y0, x1, y1, score=s)
+    player = panel.player()
+    assert player.length == 2 + 2  # start, two picks (A, C), done
+
+    player.seek(0)
+    assert set(_state_column(panel).values()) == {"waiting"}
+    player.step_forward()
+    assert _state_column(panel) == {"#0": "current", "#1": "suppressed", "#2": "waiting"}
+    assert _path_rect(panel, "state1") == [100, 100, 300, 300]   # the current pick
+    assert _path_rect(panel, "supp_now") == [110, 110, 310, 310]  # B suppressed now
+    iou_texts = panel.labels["iou_hot"].visible_texts()
+    assert iou_texts == [f"IoU {B.iou_matrix([HAND[0][:4]], [HAND[1][:4]])[0, 0]:.2f}"]
+    assert "IoU evaluations: 2 of N(N−1)/2 = 3" in panel.counter.text()
+    assert panel.table.item(1, 3).text() == iou_texts[0].split()[1] and panel.table.item(2, 3).text() == ""
+    player.step_forward()
+    assert _state_column(panel) == {"#0": "kept", "#1": "suppressed", "#2": "current"}
+    player.last()
+    assert _state_column(panel) == {"#0": "kept", "#1": "suppressed", "#2": "kept"}
+
+    # the threshold slider re-runs the trace: above IoU 0.81 nothing is suppressed
+    panel.iou_slider.setValue(90)
+    player.seek(1)
+    assert _state_column(panel)["#1"] == "waiting"
+    assert panel.canvas.layer_items("supp_now") == []
+    player.last()
+    assert set(_state_column(panel).values()) == {"kept"}
+
+    # state round trip
+    st = json.loads(json.dumps(panel.state()))
+    panel.restore_state({"source": "duplicates"})
+    panel.restore_state(st)
+    assert len(panel.drawn) == 3 and panel.iou_slider.value() == 90
+
+
+def test_compare_and_pipeline_on_overlapping_people(make_panel):
+    panel = make_panel("nms")
+    panel.demo()
+    titles = [t.text() for t, _ in panel.compare]
+    sc = B.scenario("overlapping-people")
+    assert titles[0].startswith("Greedy: 1 kept")
+    k, ns = B.soft_nms(sc.boxes, sc.scores, iou_threshold=0.5, score_threshold=0.25)
+    assert f": {len(k)} above" in titles[1] and len(k) >= 2
+    assert "decoded" in panel.pipeline.text() and "top-100" in panel.pipeline.text()
+    # the rendered view is not blank and shows the current pick's colour
+    arr = panel.canvas.to_array()
+    cur = np.array([int(panel.ctx.theme.color("current")[i:i + 2], 16) for i in (1, 3, 5)])
+    assert (np.abs(arr[..., :3].astype(int) - cur).sum(axis=-1) < 40).sum() > 100
+
+
+def test_loading_files_reports_skipped_lines(make_panel, tmp_path, ctx):
+    panel = make_panel("nms")
+    messages = []
+    ctx.report_error = lambda e, where="", tb=None: messages.append(str(e)) or str(e)
+    p = tmp_path / "pred.txt"
+    p.write_text("0 0.5 0.5 0.2 0.2 0.9\n0 0.52 0.5 0.2 0.2 0.8\nbroken line\n")
+    panel.load_file(p)
+    assert panel.source_kind == "file" and len(panel.boxes) == 2
+    assert messages and "line 3" in messages[-1]
+    assert panel.player().trace.final.tolist() == [0]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{")
+    panel.load_file(bad)
+    assert "not valid JSON" in messages[-1] and len(panel.boxes) == 2  # the old input stays
+
+
+def test_large_file_runs_in_a_worker(make_panel, tmp_path):
+    panel = make_panel("nms")
+    rng = np.random.default_rng(0)
+    c = rng.uniform(0.1, 0.9, (3000, 2))
+    lines = [f"{k % 3} {x:.4f} {y:.4f} 0.05 0.06 {s:.4f}" for k, ((x, y), s)
+             in enumerate(zip(c, rng.uniform(0.3, 1, 3000)))]
+    p = tmp_path / "big.txt"
+    p.write_text("\n".join(lines))
+    panel.load_file(p)
+    assert panel.wait_idle(60)
+    assert len(panel.boxes) == 3000
+    expected = B.nms(panel.boxes, panel.scores, panel.iou_threshold,
+                     score_threshold=panel.conf_threshold, max_detections=panel.topk.value())
+    assert np.array_equal(panel.player().trace.final, expected)
+    panel.iou_slider.setValue(30)  # debounced, then a worker
+    assert panel.wait_idle(60)
+    assert panel.player().trace.meta["iou_threshold"] == 0.3
+    # a small input chosen while nothing is pending takes over at once
+    panel.restore_state({"source": "crowd"})
+    assert len(panel.boxes) < 100 and panel.player().trace.meta["n_boxes"] == len(panel.boxes)
+
+
+def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):
+    panel = make_panel("nms")
+    panel.restore_state({"source": "overlapping-people", "stepping": "soft"})
+    player = panel.player()
+    player.seek(1)
+    step = player.current_step() if callable(getattr(player, "current_step", None)) else panel.trace[1]
+    assert "scores_after" in step.data and step.current == 0
+    texts = panel.labels["iou_hot"].visible_texts() + panel.labels["iou_cold"].visible_texts()
+    assert texts and all("→" in t for t in texts)
+    player.last()
+    sc = B.scenario("overlapping-people")
+    k, _ = B.soft_nms(sc.boxes, sc.scores, iou_threshold=0.5, score_threshold=0.25)
+    kept = [k_ for k_, v in _state_column(panel).items() if v == "kept"]
+    assert sorted(kept) == sorted(f"#{j}" for j in k) and len(kept) >= 2
+    assert panel.counter.text().startswith("Soft-NMS")
