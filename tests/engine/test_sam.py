@@ -1,0 +1,246 @@
+"""cvexplorer.sam against real onnxruntime sessions of tiny models with the official SAM1 I/O contract."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cvexplorer import sam
+from cvexplorer.runtime import ModelLoadError
+
+_spec = importlib.util.spec_from_file_location("sam_models", Path(__file__).with_name("sam_models.py"))
+sam_models = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sam_models)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sam_models")
+    paths = {}
+    for style in ("normalized", "raw"):
+        for c in (4, 1):
+            paths[(style, c)] = sam_models.write_pair(d / f"{style}{c}", style=style, num_masks=c)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def models(model_dir):
+    return {k: sam.SamModel.load(*v, device="cpu") for k, v in model_dir.items()}
+
+
+def _img(h, w, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _centroid(mask):
+    ys, xs = np.nonzero(mask)
+    return xs.mean(), ys.mean()
+
+
+def test_variants_detected(models):
+    m = models[("normalized", 4)]
+    assert m.encoder_style == "normalized" and m.num_masks == 4 and m.device == "CPU"
+    assert "[1,3,1024,1024]" in m.variant and "4-mask" in m.variant
+    r = models[("raw", 1)]
+    assert r.encoder_style == "raw" and r.num_masks == 1 and "samexporter" in r.variant
+
+
+def test_geometry_helpers():
+    assert sam.resize_longest(3000, 4000)[1] == (768, 1024)
+    assert sam.resize_longest(4000, 3000)[1] == (1024, 768)
+    assert sam.resize_longest(1500, 1500)[1] == (1024, 1024)
+    np.testing.assert_allclose(sam.transform_points([(2000, 1500)], (3000, 4000)), [[512, 384]])
+    with pytest.raises(ValueError):
+        sam.resize_longest(0, 10)
+
+
+def test_feed_follows_the_contract(models):
+    p = sam.SamPredictor(models[("normalized", 4)])
+    p.set_image(_img(300, 400))
+    feed, n = p.decoder_feed([(100, 50)], [1])
+    assert n == 1
+    np.testing.assert_allclose(feed["point_coords"], [[[256, 128], [0, 0]]])  # padding point appended
+    np.testing.assert_array_equal(feed["point_labels"], [[1, -1]])
+    np.testing.assert_array_equal(feed["orig_im_size"], [300, 400])  # (H, W), not (W, H)
+    assert feed["has_mask_input"][0] == 0 and feed["mask_input"].shape == (1, 1, 256, 256)
+    feed, n = p.decoder_feed(box=(200, 150, 40, 20))  # corners in any order
+    np.testing.assert_allclose(feed["point_coords"], [[[102.4, 51.2], [512, 384]]], rtol=1e-5)
+    np.testing.assert_array_equal(feed["point_labels"], [[2, 3]])  # no padding point with a box
+    assert all(v.dtype == np.float32 for v in feed.values())
+    with pytest.raises(ValueError, match="at least one point"):
+        p.predict()
+    with pytest.raises(ValueError, match="labels"):
+        p.predict([(1, 2)], [1, 0])
+
+
+@pytest.mark.parametrize("style", ["normalized", "raw"])
+@pytest.mark.parametrize("hw", [(3000, 4000), (4000, 3000)])
+def test_large_photos_put_the_mask_under_the_click(models, style, hw):
+    h, w = hw
+    p = sam.SamPredictor(models[(style, 1)])
+    p.set_image(_img(h, w))
+    x, y = int(w * 0.3), int(h * 0.7)
+    r = p.predict([(x, y)], [1])
+    assert r.masks.shape == (1, h, w) and r.masks.dtype == bool
+    assert r.mask[y, x]
+    cx, cy = _centroid(r.mask)
+    assert abs(cx - x) < 4 and abs(cy - y) < 4  # disc of radius 48/1024 of the long side, centred
+    radius = 48 / 1024 * max(h, w)
+    assert r.mask.sum() == pytest.approx(np.pi * radius**2, rel=0.05)
+
+
+def test_non_square_small_image_and_multimask_selection(models):
+    p = sam.SamPredictor(models[("normalized", 4)])
+    h, w = 200, 520
+    p.set_image(_img(h, w))
+    r = p.predict([(60, 150)], [1])
+    assert r.masks.shape == (4, h, w) and r.scores.shape == (4,)
+    assert r.best == 2  # one click: best of 1..3 by predicted IoU (0.7, 0.9, 0.8)
+    assert r.mask[150, 60] and not r.mask[50, 400]
+    areas = r.masks.sum(axis=(1, 2))
+    assert areas[1] < areas[0] == areas[2] < areas[3]
+    r2 = p.predict([(60, 150), (90, 150)], [1, 1])
+    assert r2.best == 0  # two prompts: the single-mask answer
+    assert r.low_res_logits.shape == (4, 256, 256)
+
+
+def test_box_prompt(models):
+    p = sam.SamPredictor(models[("normalized", 4)])
+    p.set_image(_img(600, 800))
+    r = p.predict(box=(100, 200, 500, 400))
+    m = r.masks[0]
+    assert m[300, 300] and m[210, 110] and m[390, 490]
+    assert not m[190, 300] and not m[300, 520] and not m[450, 300]
+    assert r.best == 2
+
+
+def test_negative_point_removes_area(models):
+    p = sam.SamPredictor(models[("normalized", 1)])
+    p.set_image(_img(512, 512))
+    pos = p.predict([(256, 256)], [1]).mask
+    both = p.predict([(256, 256), (256 + 16, 256)], [1, 0]).mask
+    assert pos[256, 272] and not both[256, 272]
+    assert both.sum() < pos.sum() and not (both & ~pos).any()
+
+
+def test_refinement_feeds_low_res_logits_back(models):
+    p = sam.SamPredictor(models[("normalized", 4)])
+    p.set_image(_img(1024, 1024))
+    first = p.predict([(300, 500)], [1])
+    prev = first.low_res_logits[0]
+    far = (300 + 72, 500)  # 1.5 radii away: the previous region is outside the new disc...
+    plain = p.predict([far], [1])
+    assert not plain.masks[0][500, 300]
+    refined = p.predict([far], [1], mask_input=prev)  # ...but the refinement keeps it
+    assert refined.masks[0][500, 300]
+    with pytest.raises(ValueError, match="256x256"):
+        p.predict([far], [1], mask_input=np.zeros((64, 64)))
+
+
+def test_encoder_runs_once_for_ten_clicks(models):
+    p = sam.SamPredictor(models[("raw", 4)], cache_entries=2)
+    img = _img(480, 640)
+    p.set_image(img)
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        p.set_image(img.copy())  # same content, new array: a cache hit
+        r = p.predict([tuple(rng.integers(0, 480, 2))], [1])
+        assert r.encoder_run == "cached"
+        assert set(r.timings) == {"preprocess", "encoder", "prompt", "decoder", "postprocess"}
+    assert p.encoder_runs == 1
+    p.set_image(_img(480, 640, seed=5))
+    assert p.encoder_runs == 2 and p.encoder_run == "warm"
+    p.set_image(_img(480, 640, seed=6))
+    p.set_image(img)  # evicted by the LRU (2 entries), so it is encoded again
+    assert p.encoder_runs == 4
+    assert p.cache_mb == pytest.approx(8.0) and p.cache_limit_mb == pytest.approx(8.0)
+
+
+def test_set_image_validates():
+    p = sam.SamPredictor.__new__(sam.SamPredictor)
+    with pytest.raises(ValueError, match="uint8"):
+        sam.SamPredictor.set_image(p, np.zeros((4, 4), np.float32))
+
+
+@pytest.mark.parametrize("variant", sorted(sam_models.FOREIGN))
+def test_unsupported_signatures_are_refused_with_the_variant_named(tmp_path, variant):
+    enc, dec = sam_models.write_foreign(tmp_path, variant)
+    with pytest.raises(sam.UnsupportedModelError) as info:
+        sam.SamModel.load(enc, dec, device="cpu")
+    assert variant in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_other_unsupported_shapes(tmp_path, model_dir):
+    enc, dec = model_dir[("normalized", 4)]
+    with pytest.raises(sam.UnsupportedModelError, match="encoder, not a decoder"):
+        sam.SamModel.load(dec, enc, device="cpu")
+    edge = tmp_path / "edge.decoder.onnx"
+    edge.write_bytes(sam_models.dummy_model([("image_embeddings", [1, 256, 64, 64]), ("point_coords", [1, "N", 2]),
+                                             ("point_labels", [1, "N"])], ["scores", "masks"]).SerializeToString())
+    with pytest.raises(sam.UnsupportedModelError, match="EdgeSAM"):
+        sam.SamModel.load(enc, edge, device="cpu")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "missing"])
+def test_corrupt_files_give_a_clear_error(tmp_path, model_dir, damage):
+    enc, dec = model_dir[("normalized", 1)]
+    bad = tmp_path / "bad.encoder.onnx"
+    if damage == "truncated":
+        bad.write_bytes(enc.read_bytes()[: enc.stat().st_size // 2])
+    elif damage == "garbage":
+        bad.write_bytes(b"this is not an onnx file" * 20)
+    elif damage == "empty":
+        bad.write_bytes(b"")
+    with pytest.raises(ModelLoadError) as info:
+        sam.SamModel.load(bad, dec, device="cpu")
+    msg = str(info.value)
+    assert msg.startswith("SAM encoder:") and "bad.encoder.onnx" in msg and "Traceback" not in msg
+
+
+def test_find_models_and_cli(tmp_path, monkeypatch, capsys, model_dir):
+    a = tmp_path / "a"
+    sam_models.write_pair(a, prefix="mobile_sam")
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "my_image_encoder.onnx").write_bytes(model_dir[("raw", 4)][0].read_bytes())
+    (b / "sam_decoder_quant.onnx").write_bytes(model_dir[("raw", 4)][1].read_bytes())
+    (b / "notes.onnx").write_bytes(b"")  # neither role: ignored
+    pairs = sam.find_models([a, b, tmp_path / "nope"])
+    assert [(p.encoder.name, p.decoder.name) for p in pairs] == [
+        ("mobile_sam.encoder.onnx", "mobile_sam.decoder.onnx"), ("my_image_encoder.onnx", "sam_decoder_quant.onnx")]
+    monkeypatch.setenv("CVEXPLORER_MODELS", str(a))
+    assert a.resolve() in sam.model_dirs()
+    assert any(p.encoder.parent == a for p in sam.find_models())
+    assert sam.models_cli([str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "MobileSAM ([1,3,1024,1024] input, 4-mask decoder)" in out and "samexporter" in out
+    with pytest.raises(ValueError, match="not a folder"):
+        sam.models_cli([str(tmp_path / "nope")])
+
+
+def test_classical_fallback_segments_the_clicked_object():
+    from cvexplorer.samples import get_sample, still_life_objects
+
+    size = (640, 480)
+    img = get_sample("still-life", size=size)
+    mug = next(o for o in still_life_objects(size) if o.label == "mug")
+    x0, y0, x1, y1 = mug.box
+    seg = sam.ClassicalSegmenter()
+    seg.set_image(img)
+    r = seg.predict([((x0 + x1) / 2, (y0 + y1) / 2)], [1])
+    assert r.masks.shape == (1, 480, 640) and np.isnan(r.scores[0]) and "fallback" in r.source
+    inside = r.mask[int(y0):int(y1), int(x0):int(x1)].mean()
+    assert inside > 0.4 and r.mask.mean() < 0.3
+    rb = seg.predict(box=mug.box)
+    assert rb.mask[int(y0):int(y1), int(x0):int(x1)].mean() > 0.4 and not rb.mask[: int(y0) - 2].any()
+
+
+def test_embedding_rgb(models):
+    p = sam.SamPredictor(models[("normalized", 1)])
+    p.set_image(_img(64, 64))
+    rgb = sam.embedding_rgb(p.embedding)
+    assert rgb.shape == (64, 64, 3) and rgb.dtype == np.uint8 and rgb.std() > 10
