@@ -1,0 +1,101 @@
+"""The stitching panel: matches drawn in two colours, RANSAC step-through, blend, panorama, manual DLT."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cvexplorer import homography as hg
+
+
+@pytest.fixture
+def panel(make_panel):
+    return make_panel("stitching", size=(1600, 1000))
+
+
+def test_default_view_shows_matches_and_verdict(panel):
+    r = panel.pair_result
+    assert r is not None and r.reliable
+    c = panel.match_canvas
+    assert c.layer_items("inliers") and c.layer_items("keypoints")
+    # inlier and outlier lines use different colours
+    if c.layer_items("outliers"):
+        assert c.layer_items("inliers")[0].pen().color() != c.layer_items("outliers")[0].pen().color()
+    assert f"{r.n_inliers} inliers" in panel.stats.text()
+    assert "reliable" in panel.verdict.text()
+    # the estimate agrees with the known homography of the built-in pair
+    h, w = panel.images[0].shape[:2]
+    grid = hg.grid_points(w, h, 20)
+    assert np.linalg.norm(hg.project(r.H, grid) - hg.project(panel.true_H, grid), axis=1).mean() < 2.0
+
+
+def test_ransac_step_through(panel):
+    t = panel.trace
+    assert t is not None and panel.player().length == len(t)
+    H, mask = t.final
+    assert np.array_equal(mask, panel.pair_result.inliers)
+    panel.go_to_step(2)
+    assert panel.tabs.tabText(panel.tabs.currentIndex()) == "RANSAC"
+    st = t[2]
+    c = panel.ransac_canvas
+    if not st.degenerate:
+        assert len(c.layer_items("sample-points")) == 1
+        assert c.layer_items("sample")
+    assert panel.bound_line.value() == st.bound
+    assert panel.iter_line.value() == st.iteration
+    assert "iteration 3" in panel.player().caption.text()
+    panel.player().last()
+    assert "refine" in panel.player().caption.text()
+
+
+def test_blend_modes_and_panorama(panel, qtbot):
+    panel.tabs.setCurrentIndex(2)
+    for k, b in enumerate(hg.BLENDS):
+        panel.blend.setCurrentIndex(k)
+        panel.wait_idle(60)
+        assert panel.blend_result is not None and panel.blend_result.coverage.max() == 2
+    assert panel.warp_canvas.layer_items("seams")
+    panel.demo()
+    panel.wait_idle(60)
+    res = panel.stitch_result
+    assert res is not None and res.used == [0, 1, 2]
+    assert "3 of 3 images used" in panel.stats.text()
+    assert panel.pano_canvas.image_shape[1] > panel.images[0].shape[1]
+
+
+def test_manual_rectification_and_degenerate_clicks(panel):
+    panel.tabs.setCurrentIndex(4)
+    assert panel.manual_H is not None  # pre-filled poster corners
+    panel._clear_manual()
+    assert "click corner 1" in panel.stats.text()
+    for x, y in ((100, 100), (200, 200), (300, 300), (100, 300)):  # three on a line
+        panel._on_manual_click(x, y, 1, 0)
+    assert panel.manual_H is None and "one line" in panel.warning.text()
+    panel._clear_manual()
+    quad = [(120, 80), (600, 120), (560, 520), (90, 470)]
+    for x, y in quad:
+        panel._on_manual_click(x, y, 1, 0)
+    assert panel.manual_H is not None and panel.warning.text() == ""
+    h, w = panel.rectified_canvas.image_shape[:2]
+    assert np.allclose(hg.project(panel.manual_H, np.array(quad, float)), [[0, 0], [w, 0], [w, h], [0, h]], atol=1e-6)
+
+
+def test_user_image_and_unrelated_pair_warns(panel):
+    from cvexplorer.samples import get_sample
+
+    panel.set_image(get_sample("still-life", (640, 480)), "photo.png")
+    panel.wait_idle(60)
+    assert panel.pair_result.reliable
+    panel.set_images([get_sample("still-life", (640, 480)), get_sample("checkerboard", (640, 480))], "two")
+    panel.wait_idle(60)
+    assert not panel.pair_result.reliable
+    assert panel.warning.text() and "not reliable" in panel.verdict.text()
+
+
+def test_state_round_trip(panel, make_panel):
+    panel.go_to_step(3)
+    st = panel.state()
+    other = make_panel("stitching")
+    other.restore_state(st)
+    other.wait_idle(60)
+    assert other.player().index == 3 and other.state()["tab"] == "RANSAC"
