@@ -24,6 +24,10 @@ _GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "ROCMExe
                   "CoreMLExecutionProvider", "DmlExecutionProvider")
 _preferred = "auto"
 _lock = threading.Lock()
+# GPU providers that are built in but failed to start in this process, with the sentence why.
+# 'auto' stops asking for them: each failed try costs a second and prints the same
+# library-not-found errors to stderr again. 'gpu' always asks.
+_failed_to_start: dict[str, str] = {}
 
 
 class ModelLoadError(ValueError):
@@ -119,7 +123,14 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
     else:
         name = "the model"
     available = available_providers()
-    requested = providers or _requested_providers(device or _preferred, available)
+    choice = device or _preferred
+    requested = providers or _requested_providers(choice, available)
+    known_failure = ""
+    if not providers and choice == "auto":
+        dropped = [r for r in requested if r in _failed_to_start]
+        if dropped:
+            known_failure = _failed_to_start[dropped[0]]
+            requested = [r for r in requested if r not in _failed_to_start]
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: a fallback is reported by us, in words
     if threads:
@@ -148,6 +159,10 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
         else:
             fallback = (f"{provider_label(wanted_gpu[0])} is built in but could not start (no NVIDIA GPU, "
                         "or the CUDA/cuDNN libraries are missing), so the CPU runs this model.")
+            with _lock:
+                _failed_to_start[wanted_gpu[0]] = fallback
+    elif known_failure and not any(a in _GPU_PROVIDERS for a in actual):
+        fallback = known_failure
     return SessionInfo(sess, tuple(requested), actual, device_name, fallback)
 
 

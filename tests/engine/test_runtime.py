@@ -77,3 +77,18 @@ def test_truncated_and_missing(tmp_path):
         create_session(p, device="cpu")
     with pytest.raises(ModelLoadError, match="does not exist"):
         create_session(tmp_path / "none.onnx")
+
+
+def test_auto_stops_retrying_a_gpu_provider_that_failed_to_start(monkeypatch):
+    # Fake a CUDA provider that is built in but cannot start: the session runs on the CPU.
+    monkeypatch.setattr(runtime, "_failed_to_start", {})
+    monkeypatch.setattr(runtime, "available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    first = create_session(tiny_model_bytes(), device="auto")
+    if first.on_gpu:  # pragma: no cover - only on a machine with a working GPU
+        pytest.skip("a GPU provider really runs here")
+    assert "could not start" in first.fallback and "CUDAExecutionProvider" in first.requested
+    second = create_session(tiny_model_bytes(), device="auto")
+    assert second.requested == ("CPUExecutionProvider",) and second.fallback == first.fallback
+    # An explicit GPU request still tries again (the user asked for it).
+    assert "CUDAExecutionProvider" in create_session(tiny_model_bytes(), device="gpu").requested
