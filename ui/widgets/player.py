@@ -36,11 +36,11 @@ class TracePlayer(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.first_btn = btn("⏮", "First step (Home)", self.first)
+        self.first_btn = btn("⇤", "First step (Home)", self.first)
         self.back_btn = btn("◀", "Step back (←)", self.step_back)
-        self.play_btn = btn("▶", "Play / pause (Space)", self.toggle)
-        self.fwd_btn = btn("▶|", "Step forward (→)", self.step_forward)
-        self.last_btn = btn("⏭", "Last step (End)", self.last)
+        self.play_btn = btn("▶ Play", "Play / pause (Space)", self.toggle)
+        self.fwd_btn = btn("▶", "Step forward (→)", self.step_forward)
+        self.last_btn = btn("⇥", "Last step (End)", self.last)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimum(0)
         self.slider.valueChanged.connect(self.seek)
@@ -167,7 +167,8 @@ class TracePlayer(QWidget):
         self.slider.setValue(self.index)
         self.slider.blockSignals(False)
         self.counter.setText(f"step {self.index + 1 if self._length else 0} / {self._length}")
-        self.play_btn.setText("⏸" if self.playing else "▶")
+        # ⏸/⏮/⏭ are missing from common fonts (DejaVu): they render as empty boxes.
+        self.play_btn.setText("❚❚ Pause" if self.playing else "▶ Play")
         for b in (self.first_btn, self.back_btn):
             b.setEnabled(self._length > 0 and self.index > 0)
         for b in (self.fwd_btn, self.last_btn):
