@@ -84,10 +84,25 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def format_markdown(rows: list[dict]) -> str:
+    """The same rows as a Markdown table (for the README); a '|' inside a cell is escaped.
+
+    >>> print(format_markdown([{"suite": "nms", "what": "a|b", "ours_ms": 1.0}]))
+    | suite | what | ours_ms | ref | ref_ms | ratio | accuracy |
+    |---|---|---|---|---|---|---|
+    | nms | a\\|b | 1.00 | — | — | — | — |
+    """
+    cols = ("suite", "what", "ours_ms", "ref", "ref_ms", "ratio", "accuracy")
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(_fmt(r.get(c)).replace("|", "\\|") for c in cols) + " |" for r in rows]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cvexplorer bench", description="Run the benchmark suite (benchmarks/*.py).")
     ap.add_argument("names", nargs="*", help="benchmarks to run (default: all), e.g. nms stereo startup")
     ap.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table (as in the README)")
     ap.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
     ap.add_argument("--list", action="store_true", help="list the benchmarks")
     args = ap.parse_args(argv)
@@ -115,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if args.json:
         print(json.dumps({"machine": machine(), "rows": rows}, indent=2, default=float))
+    elif args.markdown:
+        print(f"Machine: {machine()}\n")
+        print(format_markdown(rows))
     else:
         print(f"Machine: {machine()}")
         print(format_table(rows))
