@@ -16,6 +16,8 @@ The panel only renders ``trace[i]`` of a :mod:`cvexplorer.conv` trace; the Trace
 
 from __future__ import annotations
 
+import os
+
 import time
 from typing import Any
 
@@ -984,7 +986,9 @@ class PanelWidget(Panel):
         self._set_canvas(self.out_canvas, res["shown_out"], res["out_cover"], res["levels"], "diverging")
         self.out_canvas.image_shape = (oh, ow)
         self.colorbar.set_levels(*res["levels"])
-        self.in_title.setText(f"Input {W}×{H} ({self._image_source}, {self.channels.currentText()})")
+        # a file name, not its whole path: the title shares one row with the feature map's
+        name = os.path.basename(self._image_source.rstrip("/\\")) or self._image_source
+        self.in_title.setText(f"Input {W}×{H} ({name}, {self.channels.currentText()})")
         self.out_title.setText(f"Feature map {ow}×{oh}" + (" after ReLU" if self.relu.isChecked() else ""))
         self.trace = res["trace"]
         self._show_kernel()
