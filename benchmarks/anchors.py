@@ -11,19 +11,10 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(ts))
+from cvexplorer.bench import median_ms
 
 
 def _naive_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -55,20 +46,20 @@ def run(quick: bool = False) -> list[dict]:
     gt = _boxes(50, 1024)
     rows = []
     ref = _naive_iou(anchors, gt)
-    ref_ms = _median_ms(lambda: _naive_iou(anchors, gt), reps)
+    ref_ms = median_ms(lambda: _naive_iou(anchors, gt), reps)
     for dtype in (np.float64, np.float32):
         ours = iou_matrix(anchors, gt, dtype=dtype)
-        ms = _median_ms(lambda: iou_matrix(anchors, gt, dtype=dtype), reps)
+        ms = median_ms(lambda: iou_matrix(anchors, gt, dtype=dtype), reps)
         rows.append({"what": f"iou_matrix {len(anchors):,} RetinaNet anchors @1024² × 50 boxes "
                              f"({np.dtype(dtype).name}, chunked)",
                      "ours_ms": ms, "ref": "naive NumPy broadcast (float64, one shot)", "ref_ms": ref_ms,
                      "ratio": ms / ref_ms,
                      "accuracy": f"max |Δ| = {float(np.abs(ours - ref).max()):.1e}"})
-    m_ms = _median_ms(lambda: A.match(anchors, gt, 0.5, 0.4, True), reps)
+    m_ms = median_ms(lambda: A.match(anchors, gt, 0.5, 0.4, True), reps)
     rows.append({"what": "anchors.match (IoU + thresholds + low-quality rule), same inputs", "ours_ms": m_ms,
                  "ref": "naive IoU broadcast alone", "ref_ms": ref_ms, "ratio": m_ms / ref_ms,
                  "accuracy": f"{A.match(anchors, gt, 0.5, 0.4).counts}"})
-    g_ms = _median_ms(lambda: A.PRESETS["retinanet"].generate((1024, 1024)), reps)
+    g_ms = median_ms(lambda: A.PRESETS["retinanet"].generate((1024, 1024)), reps)
     rows.append({"what": "generate RetinaNet anchors @1024² (196 416)", "ours_ms": g_ms, "ref": "—",
                  "ref_ms": float("nan"), "ratio": float("nan"), "accuracy": "count == formulas.anchor_count"})
     rows.extend(_redraw_rows(quick))
@@ -114,8 +105,8 @@ def _redraw_rows(quick: bool) -> list[dict]:
     b, lv = A.PRESETS["retinanet"].generate((640, 640))
     level = b[lv == 1]
     canvas = panel.canvas
-    ours = _median_ms(lambda: (rects_path(level), None)[1], reps)
-    ref = _median_ms(lambda: canvas.set_rects("bench", level, width=1), max(3, reps // 3))
+    ours = median_ms(lambda: (rects_path(level), None)[1], reps)
+    ref = median_ms(lambda: canvas.set_rects("bench", level, width=1), max(3, reps // 3))
     canvas.clear_layer("bench")
     rows = [{"what": f"path of one level: RetinaNet P4 @640², {len(level):,} anchors", "ours_ms": ours,
              "ref": "ImageCanvas.set_rects (loop per rect)", "ref_ms": ref, "ratio": ours / ref,
@@ -131,11 +122,11 @@ def _redraw_rows(quick: bool) -> list[dict]:
         panel.recompute()
         panel.wait_idle(60)
 
-    full = _median_ms(one_change, reps)
-    render = _median_ms(panel.render, reps)
+    full = median_ms(one_change, reps)
+    render = median_ms(panel.render, reps)
     panel.view.setCurrentIndex(3)
-    render_all = _median_ms(panel.render, reps)
-    paint_all = _median_ms(lambda: canvas.grab(), reps)
+    render_all = median_ms(panel.render, reps)
+    paint_all = median_ms(lambda: canvas.grab(), reps)
     rows.append({"what": "Anchors panel render() of one level (cell view, 2 boxes, histogram)", "ours_ms": render,
                  "ref": "ratio change incl. generate + match in worker", "ref_ms": full, "ratio": render / full,
                  "accuracy": "—"})

@@ -18,15 +18,7 @@ import time
 
 import numpy as np
 
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(ts))
+from cvexplorer.bench import median_ms
 
 
 def detector_like(n: int, seed: int = 0, size=(1280, 960), per_object: int = 25):
@@ -47,8 +39,8 @@ def _nms_row(what, b, s, repeats):
 
     xywh = np.c_[b[:, :2], b[:, 2:] - b[:, :2]]
     s32 = s.astype(np.float32)
-    ours = _median_ms(lambda: nms(b, s, 0.5), repeats)
-    ref = _median_ms(lambda: cv2.dnn.NMSBoxes(xywh, s32, 0.0, 0.5), repeats)
+    ours = median_ms(lambda: nms(b, s, 0.5), repeats)
+    ref = median_ms(lambda: cv2.dnn.NMSBoxes(xywh, s32, 0.0, 0.5), repeats)
     k1 = nms(b, s, 0.5)
     k2 = np.asarray(cv2.dnn.NMSBoxes(xywh, s32, 0.0, 0.5), np.int64).reshape(-1)
     acc = f"same {len(k1)} kept" if np.array_equal(k1, k2) else f"DIFFER ({len(k1)} vs {len(k2)})"
@@ -88,7 +80,7 @@ def _render_rows(quick: bool) -> list[dict]:
 
     def row(what, n, reps):
         f = one_step(n)
-        ms = _median_ms(f, reps)
+        ms = median_ms(f, reps)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         return {"what": what, "ours_ms": ms, "ref": "budget 8 ms", "ref_ms": 8.0, "ratio": ms / 8.0,
                 "accuracy": f"CPU {cpu_ms(f, reps):.1f} ms/step incl. paint; load avg {load:.1f}"}

@@ -15,15 +15,7 @@ import time
 
 import numpy as np
 
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(ts))
+from cvexplorer.bench import median_ms
 
 
 def erf_opencv(stack, layer_index: int, row: int, col: int) -> tuple[int, int, np.ndarray]:
@@ -58,8 +50,8 @@ def run(quick: bool = False) -> list[dict]:
     for name, li, cell in (("resnet18", -1, (3, 3)), ("resnet50", -1, (3, 3)), ("vgg16", -1, (3, 3))):
         st = R.PRESETS[name]
         li = li % len(st)
-        ours = _median_ms(lambda: R.effective_rf(st, li, *cell), repeats)
-        ref = _median_ms(lambda: erf_opencv(st, li, *cell), repeats)
+        ours = median_ms(lambda: R.effective_rf(st, li, *cell), repeats)
+        ref = median_ms(lambda: erf_opencv(st, li, *cell), repeats)
         e = R.effective_rf(st, li, *cell)
         x0, y0, g = erf_opencv(st, li, *cell)
         same_box = (x0, y0, g.shape) == (e.x0, e.y0, e.weights.shape)
@@ -87,7 +79,7 @@ def run(quick: bool = False) -> list[dict]:
                 seen.append(i)
         return seen
 
-    ours = _median_ms(lambda: receptive_field(layers), repeats)
+    ours = median_ms(lambda: receptive_field(layers), repeats)
     t0 = time.perf_counter()
     seen = brute()  # one run: it takes seconds (and needs no warm-up: pure NumPy)
     ref = (time.perf_counter() - t0) * 1e3

@@ -22,15 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _med(fn, repeats: int) -> float:
-    fn()  # warm-up
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(ts))
+from cvexplorer.bench import median_ms
 
 
 def _med_cpu(fn, repeats: int) -> float:
@@ -77,19 +69,19 @@ def run(quick: bool = False) -> list[dict]:
     reps = 5 if quick else 15
     rows = []
     photo = get_sample("still-life", size=(4000, 3000))
-    pre = _med(lambda: sam.preprocess(photo), reps)
-    ref = _med(lambda: cv2.resize(photo, (1024, 768), interpolation=cv2.INTER_AREA), reps)
+    pre = median_ms(lambda: sam.preprocess(photo), reps)
+    ref = median_ms(lambda: cv2.resize(photo, (1024, 768), interpolation=cv2.INTER_AREA), reps)
     _, small = sam.preprocess(photo)
     diff = np.abs(small.astype(float) - cv2.resize(photo, (1024, 768), interpolation=cv2.INTER_AREA)).mean()
     rows.append(_row("SAM pre-process 4000x3000 -> [1,3,1024,1024]", pre, "cv2.resize INTER_AREA alone", ref,
                      f"mean |diff| vs INTER_AREA {diff:.2f} grey levels"))
     import hashlib
 
-    key = _med(lambda: hashlib.blake2b(small.data, digest_size=16).hexdigest(), reps)
+    key = median_ms(lambda: hashlib.blake2b(small.data, digest_size=16).hexdigest(), reps)
     logits = np.random.default_rng(0).standard_normal((1, 4, 3000, 4000)).astype(np.float32)
-    post = _med(lambda: np.greater(logits[0, 2], 0.0), reps)
-    post4 = _med(lambda: np.greater(logits[0], 0.0), max(3, reps // 3))
-    ref_post = _med(lambda: cv2.compare(logits[0, 0], 0.0, cv2.CMP_GT), reps)
+    post = median_ms(lambda: np.greater(logits[0, 2], 0.0), reps)
+    post4 = median_ms(lambda: np.greater(logits[0], 0.0), max(3, reps // 3))
+    ref_post = median_ms(lambda: cv2.compare(logits[0, 0], 0.0, cv2.CMP_GT), reps)
     cpu = (_med_cpu(lambda: sam.preprocess(photo), reps) + _med_cpu(
         lambda: hashlib.blake2b(small.data, digest_size=16).hexdigest(), reps)
         + _med_cpu(lambda: np.greater(logits[0, 2], 0.0), reps))
@@ -107,8 +99,8 @@ def run(quick: bool = False) -> list[dict]:
             feed, _ = pred.decoder_feed([(w * 0.3, h * 0.6)], [1])
             outs = ["masks", "iou_predictions", "low_res_masks"]
             n = max(3, reps // (3 if h > 1000 else 1))
-            run_only = _med(lambda: model.decoder.session.run(outs, feed), n)
-            total = _med(lambda: pred.predict([(w * 0.3, h * 0.6)], [1]), n)
+            run_only = median_ms(lambda: model.decoder.session.run(outs, feed), n)
+            total = median_ms(lambda: pred.predict([(w * 0.3, h * 0.6)], [1]), n)
             r = pred.predict([(w * 0.3, h * 0.6)], [1])
             ours = _med_cpu(lambda: pred.decoder_feed([(w * 0.3, h * 0.6)], [1]), reps) + _med_cpu(
                 lambda: np.greater(r.logits[r.best], 0.0), reps)

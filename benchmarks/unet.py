@@ -19,16 +19,11 @@ import time
 
 import numpy as np
 
+from cvexplorer.bench import median_ms
+
 
 def _median_ms(fn, repeats: int) -> float:
-    fn()
-    fn()  # warm-up
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
+    return median_ms(fn, repeats, warmup=2)
 
 
 def run(quick: bool = False) -> list[dict]:
