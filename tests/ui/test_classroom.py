@@ -37,6 +37,20 @@ def test_f5_enters_and_escape_leaves_presentation(win, qtbot):
     assert win.ctx.theme.name == "light"
 
 
+@pytest.mark.parametrize("pid", ["conv", "anchors", "nms", "stereo", "stitching"])
+def test_presentation_collapses_the_controls_and_escape_brings_them_back(win, qtbot, pid):
+    from PySide6.QtWidgets import QWidget
+
+    win.show_panel(pid)
+    panel = win.current_panel()
+    controls = panel.findChildren(QWidget, "Controls")
+    assert controls and all(c.isVisible() for c in controls)
+    qtbot.keyClick(win, Qt.Key.Key_F5)
+    assert not any(c.isVisible() for c in controls)
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    assert all(c.isVisible() for c in controls)
+
+
 def test_gif_of_nms_trace_has_one_frame_per_step(win, qtbot, tmp_path):
     win.show_panel("nms")
     panel = win.current_panel()

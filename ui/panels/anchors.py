@@ -218,6 +218,7 @@ class PanelWidget(Panel):
         form.setColumnStretch(1, 1)
         form.setColumnStretch(2, 1)
         box = QGroupBox("Anchors")
+        box.setObjectName("Controls")  # collapses in presentation mode (Panel.set_presentation)
         box.setLayout(form)
 
         # table of levels

@@ -595,6 +595,7 @@ class PanelWidget(Panel):
         sv.addWidget(self.code_btn)
         sv.addStretch(1)
         scroll = QScrollArea()
+        scroll.setObjectName("Controls")  # collapses in presentation mode (Panel.set_presentation)
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setFixedWidth(int(th.font_pt * 29))

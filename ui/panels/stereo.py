@@ -263,6 +263,7 @@ class PanelWidget(Panel):
         cv.addWidget(self.trap)
         cv.addStretch(1)
         scroll = QScrollArea()
+        scroll.setObjectName("Controls")  # collapses in presentation mode (Panel.set_presentation)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(ctrl)
@@ -657,6 +658,9 @@ class PanelWidget(Panel):
         for p in (self.cost_plot, self.depth_plot, self.colorbar):
             _style_plot(p, theme)
         self.colorbar.setFixedHeight(int(theme.font_pt * 5.5))
+        # on a 1280×720 projector the text card would otherwise squeeze both plots to a strip
+        for p in (self.cost_plot, self.depth_plot):
+            p.setMinimumHeight(int(theme.font_pt * 6))
         self.splitter.setSizes([max(380, int(theme.font_pt * 28)), 880, 660])
         if self.result is not None:
             self._on_result(self.result)

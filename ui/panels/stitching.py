@@ -248,6 +248,8 @@ class PanelWidget(Panel):
         g.addWidget(self.open_btn, 1, 0)
         g.addWidget(self.pair_combo, 1, 1)
         opts = QGroupBox("Settings")
+        for b in (box, opts):  # collapse in presentation mode (Panel.set_presentation)
+            b.setObjectName("Controls")
         g2 = QGridLayout(opts)
         for r, (text, w) in enumerate((("features", self.detector), ("ratio test", self.ratio),
                                        ("RANSAC threshold", self.threshold), ("blend", self.blend))):
