@@ -562,7 +562,10 @@ def load_coco_results(source) -> Detections:
     >>> d.boxes.tolist(), d.classes.tolist(), d.problems
     ([[10.0, 20.0, 40.0, 60.0]], [3], ('entry 2: bbox must be 4 numbers [x, y, w, h]',))
     """
-    text, name = _read_text(source)
+    return _coco_from_text(*_read_text(source))
+
+
+def _coco_from_text(text: str, name: str) -> Detections:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -607,6 +610,10 @@ def load_yolo_txt(source, image_size) -> Detections:
     ([[40.0, 15.0, 60.0, 35.0]], ('line 2: expected 6 values (class cx cy w h conf), found 3',))
     """
     text, name = _read_text(source)
+    return _yolo_from_text(text, name, image_size)
+
+
+def _yolo_from_text(text: str, name: str, image_size) -> Detections:
     try:
         W, H = (float(v) for v in image_size)
     except (TypeError, ValueError):
@@ -648,14 +655,16 @@ def load_detections(source, image_size=None) -> Detections:
     ``source`` is a path, ``bytes``, or the text itself (a ``str`` holding a newline or starting
     with ``[`` / ``{``). Raises :class:`DetectionsLoadError` (a ``ValueError``) for a file that
     cannot be used at all; skipped entries are listed in ``Detections.problems``."""
+    # The text goes on already read, with the file's name: handing the text itself to the public
+    # loaders would re-read a one-line file (or an empty one) as a path.
     text, name = _read_text(source)
+    if not text.strip():
+        raise DetectionsLoadError(f"{name} is empty: no detections to load.")
     if text.lstrip()[:1] in ("[", "{"):
-        d = load_coco_results(text)
-    else:
-        if image_size is None:
-            raise DetectionsLoadError(f"{name} looks like YOLO text lines: the image size is needed.")
-        d = load_yolo_txt(text, image_size)
-    return Detections(d.boxes, d.scores, d.classes, d.problems, d.image_ids, name)
+        return _coco_from_text(text, name)
+    if image_size is None:
+        raise DetectionsLoadError(f"{name} looks like YOLO text lines: the image size is needed.")
+    return _yolo_from_text(text, name, image_size)
 
 
 # --------------------------------------------------------------------------------------------
