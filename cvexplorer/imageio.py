@@ -259,10 +259,14 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
     """Write ``rgb`` to ``path`` as PNG; an unwritable place raises :class:`ImageSaveError`."""
     p = Path(path)
     data = encode_png(rgb)
+    tmp = p.with_name(p.name + ".part")  # written whole, then renamed: no half-written PNG is left
     try:
-        tmp = p.with_name(p.name + ".part")
         tmp.write_bytes(data)
         os.replace(tmp, p)
     except OSError as exc:
+        try:  # e.g. the target is a folder: the write worked, the rename did not
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the folder itself is missing or unwritable: no .part was written
         raise ImageSaveError(f"Could not save {p.name}: {exc.strerror or exc}.") from None
     return p
