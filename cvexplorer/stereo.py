@@ -145,7 +145,12 @@ def split_side_by_side(image) -> tuple[np.ndarray, np.ndarray]:
     if w < 1.2 * h:
         raise StereoPairError(f"This image is {w}×{h}: taller than a side-by-side pair (two views next to "
                               "each other are about twice as wide as tall). Is it a single photo?")
-    return load_pair(img[:, : w // 2], img[:, w // 2:])
+    try:
+        return load_pair(img[:, : w // 2], img[:, w // 2:])
+    except StereoPairError as exc:
+        # a wide single photo reaches here too: its halves are simply different pictures
+        raise StereoPairError(f"The two halves of this {w}×{h} image are not a stereo pair, so it may be a "
+                              f"single photo rather than two views side by side. {exc}") from None
 
 
 def estimate_num_disparities(left, right) -> int:

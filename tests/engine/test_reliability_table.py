@@ -303,10 +303,10 @@ STEREO = [
          _sbs(lambda: _sample("still-life", (240, 240))),
          S.StereoPairError, ("240×240", "Is it a single photo?")),
     # A landscape 4:3 photo is wide enough to pass the shape test; its two halves are then
-    # refused as an unrectified pair (the message talks about rectification, not "one photo").
+    # refused as an unrectified pair, and the sentence says it may be a single photo.
     Case("stereo-sbs-landscape-photo", "stereo panel, one image → split_side_by_side",
          _sbs(lambda: _sample("still-life", (640, 480))),
-         S.StereoPairError, ("not rectified",)),
+         S.StereoPairError, ("640×480", "single photo", "not rectified")),
     Case("stereo-sbs-real-pair-accepted", "stereo panel, one image → split_side_by_side",
          _sbs(lambda: np.hstack(_scene())), check=_pair_shapes(240, 320)),
 ]
