@@ -17,7 +17,6 @@ The panel only renders ``trace[i]`` of a :mod:`cvexplorer.conv` trace; the Trace
 from __future__ import annotations
 
 import os
-
 import time
 from typing import Any
 
