@@ -47,3 +47,17 @@ def test_csv_export(dock, tmp_path):
     dock.recorder.record("nms", "nms", 1.5)
     p = dock.export_csv(str(tmp_path / "t.csv"))
     assert p and open(p).read().splitlines()[1].startswith("nms,nms,1.5000,CPU,1")
+
+
+def test_sparkline_shows_a_single_slow_run(dock):
+    # One 190 ms run: drawn as a dot (a line needs two points) and inside the y range, not clipped at 40 ms.
+    dock.set_panel("stitching")
+    dock.recorder.record("stitching", "features", 190.0, device="CPU")
+    dock.refresh(force=True)
+    curve = dock._curves["features"]
+    assert curve.opts["symbol"] == "o"
+    assert dock.plot.getViewBox().viewRange()[1][1] >= 190.0
+    for ms in (12.0, 14.0):
+        dock.recorder.record("stitching", "features", ms, device="CPU")
+    dock.refresh(force=True)
+    assert curve.opts["symbol"] is None and len(curve.getData()[0]) == 3

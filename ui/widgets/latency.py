@@ -66,6 +66,8 @@ class LatencyDock(QDockWidget):
         self.plot.setLabel("bottom", "run")
         self.plot.setMinimumWidth(260)
         self.plot.setYRange(0, 40)
+        self.plot.setXRange(-1, 60, padding=0)  # the last 60 runs (see refresh)
+        self._y_top = 40.0
         self.plot.addLegend(offset=(5, 5))
         self._budget_lines = []
         for ms, label in zip(BUDGETS_MS, ("60 fps", "30 fps")):
@@ -186,16 +188,29 @@ class LatencyDock(QDockWidget):
             if stage not in names:
                 self.plot.removeItem(self._curves.pop(stage))
                 self._curve_versions.pop(stage, None)
+        changed = False
         for i, s in enumerate(stats):
             curve = self._curves.get(s.stage)
             if curve is None:
                 color = self.theme.series[i % len(self.theme.series)]
-                curve = self.plot.plot([], [], pen=pg.mkPen(color, width=max(2, self.theme.line_px / 2)), name=s.stage)
+                curve = self.plot.plot([], [], pen=pg.mkPen(color, width=max(2, self.theme.line_px / 2)), name=s.stage,
+                                       symbolSize=7, symbolBrush=color, symbolPen=None)
                 self._curves[s.stage] = curve
             if self._curve_versions.get(s.stage) != s.version:
                 hist = np.asarray(s.history[-60:], float)
-                curve.setData(np.arange(len(hist)), hist)
+                # a stage that ran once is one point, which a line alone does not draw: give it a dot
+                # (dots on every point would triple the cost of a refresh)
+                curve.setData(np.arange(len(hist)), hist, symbol="o" if len(hist) == 1 else None)
                 self._curve_versions[s.stage] = s.version
+                changed = True
+        if changed:
+            # the last 60 runs from 0, and every stage on the chart: a 190 ms encoder is not clipped
+            # at the 40 ms that keeps the 16.7 / 33 ms budget lines readable for fast stages
+            top = max([40.0] + [float(np.nanmax(s.history[-60:])) * 1.1 for s in stats if len(s.history)])
+            top = 40.0 * 2 ** np.ceil(np.log2(top / 40.0))  # steps of 2×: no re-layout on every new run
+            if top != self._y_top:
+                self.plot.setYRange(0, top, padding=0)
+                self._y_top = top
         if stats:
             self.header.setText(f"Latency · {self.panel_id} · {len(stats)} stage(s); p50/p95 over warm runs, "
                                 "cold = first run")
