@@ -200,7 +200,10 @@ class LatencyDock(QDockWidget):
                 hist = np.asarray(s.history[-60:], float)
                 # a stage that ran once is one point, which a line alone does not draw: give it a dot
                 # (dots on every point would triple the cost of a refresh)
-                curve.setData(np.arange(len(hist)), hist, symbol="o" if len(hist) == 1 else None)
+                curve.setData(np.arange(len(hist)), hist)
+                symbol = "o" if len(hist) == 1 else None
+                if curve.opts["symbol"] != symbol:
+                    curve.setSymbol(symbol)
                 self._curve_versions[s.stage] = s.version
                 changed = True
         if changed:
