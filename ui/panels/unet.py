@@ -222,6 +222,18 @@ class UDiagram(QWidget):
                            Qt.AlignmentFlag.AlignCenter, lab)
         # blocks
         fills = {"enc": th.color("waiting"), "bottleneck": th.color("padding"), "dec": th.color("positive")}
+
+        def outlined(r: QRectF, sel: bool, text: str) -> None:
+            """A small block (concatenation, bare up-sampling): outline, selection ring, white label."""
+            p.setPen(QPen(QColor(th.fg), lw))
+            p.drawRect(r)
+            if sel:
+                p.setPen(QPen(QColor(th.color("negative")), lw * 1.8))
+                p.drawRect(r.adjusted(-lw * 2, -lw * 2, lw * 2, lw * 2))
+            p.setFont(self._font(0.8, True))
+            p.setPen(QColor("white"))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+
         for name, r in self.hit.items():
             sel = name == self.selected
             if name.startswith("cat"):
@@ -234,26 +246,12 @@ class UDiagram(QWidget):
                 p.setBrush(QColor(th.color("current")))
                 p.drawRect(half.translated(r.width() / 2, 0))
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.setPen(QPen(QColor(th.fg), lw))
-                p.drawRect(r)
-                if sel:
-                    p.setPen(QPen(QColor(th.color("negative")), lw * 1.8))
-                    p.drawRect(r.adjusted(-lw * 2, -lw * 2, lw * 2, lw * 2))
-                p.setFont(self._font(0.8, True))
-                p.setPen(QColor("white"))
-                p.drawText(r, Qt.AlignmentFlag.AlignCenter, f"⊕\n{dec.in_shape[0]}")
+                outlined(r, sel, f"⊕\n{dec.in_shape[0]}")
                 continue
             b = by[name]
             if b.kind == "up":  # no skips: the up-sampled tensor alone feeds the decoder
                 p.setBrush(QColor(th.color("current")))
-                p.setPen(QPen(QColor(th.fg), lw))
-                p.drawRect(r)
-                if sel:
-                    p.setPen(QPen(QColor(th.color("negative")), lw * 1.8))
-                    p.drawRect(r.adjusted(-lw * 2, -lw * 2, lw * 2, lw * 2))
-                p.setFont(self._font(0.8, True))
-                p.setPen(QColor("white"))
-                p.drawText(r, Qt.AlignmentFlag.AlignCenter, f"up\n{b.out_shape[0]}")
+                outlined(r, sel, f"up\n{b.out_shape[0]}")
                 continue
             col = QColor(fills.get(b.kind, th.color("current")))
             col.setAlphaF(0.28)
