@@ -141,6 +141,6 @@ def _redraw_rows(quick: bool) -> list[dict]:
 if __name__ == "__main__":
     import sys
 
-    for r in run(quick="--quick" in sys.argv):
-        print(f"{r['what']:<78} {r['ours_ms']:9.2f} ms | {r['ref']:<48} {r['ref_ms']:9.2f} ms "
-              f"| x{r['ratio']:.2f} | {r['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run(quick="--quick" in sys.argv))

@@ -47,5 +47,6 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(row)
+    from cvexplorer.bench import print_rows
+
+    print_rows(run())

@@ -116,6 +116,6 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for r in run():
-        print(f"{r['what']:<58} ours {r['ours_ms']:9.2f} ms   {r['ref']:<18} {r['ref_ms']:9.2f} ms"
-              f"   ratio {r['ratio']:6.2f}   {r['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run())

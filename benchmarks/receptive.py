@@ -91,6 +91,6 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for r in run():
-        print(f"{r['what']:<48} ours {r['ours_ms']:9.3f} ms  {r['ref']:<30} {r['ref_ms']:9.3f} ms  "
-              f"x{r['ratio']:.3f}  {r['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run())

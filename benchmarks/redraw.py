@@ -67,5 +67,6 @@ def run(quick: bool = False, panels: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(row)
+    from cvexplorer.bench import print_rows
+
+    print_rows(run())

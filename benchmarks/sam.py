@@ -140,6 +140,6 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run(quick=bool(os.environ.get("QUICK"))):
-        print(f"{row['what']:<62} ours {row['ours_ms']:9.2f} ms | {row['ref']:<30} {row['ref_ms']:9.2f} ms | "
-              f"x{row['ratio']} | {row['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run(quick=bool(os.environ.get("QUICK"))))

@@ -111,6 +111,6 @@ def _slider_row(reps: int) -> dict:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['what']}\n    ours {row['ours_ms']:.1f} ms | {row['ref']} {row['ref_ms']:.1f} ms | "
-              f"ratio {row['ratio']:.2f} | {row['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run())

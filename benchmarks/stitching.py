@@ -93,6 +93,6 @@ def run(quick: bool = False) -> list[dict]:
 if __name__ == "__main__":
     import sys
 
-    for row in run(quick="--quick" in sys.argv):
-        print(f"{row['what']}: ours {row['ours_ms']:.1f} ms, {row['ref']} {row['ref_ms']:.1f} ms "
-              f"(ratio {row['ratio']:.2f}); {row['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run(quick="--quick" in sys.argv))

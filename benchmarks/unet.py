@@ -101,6 +101,6 @@ def _redraw(n: int) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
-        print(f"{row['what']}: ours {row['ours_ms']:.2f} ms | {row['ref']} {row['ref_ms']:.2f} ms | "
-              f"ratio {row['ratio']:.2f} | {row['accuracy']}")
+    from cvexplorer.bench import print_rows
+
+    print_rows(run(quick="--quick" in sys.argv))

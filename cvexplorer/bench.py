@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["main", "median_ms", "benchmarks_dir", "machine"]
+__all__ = ["main", "median_ms", "benchmarks_dir", "machine", "print_rows"]
 
 
 def benchmarks_dir() -> Path:
@@ -96,6 +96,12 @@ def format_markdown(rows: list[dict]) -> str:
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     out += ["| " + " | ".join(_fmt(r.get(c)).replace("|", "\\|") for c in cols) + " |" for r in rows]
     return "\n".join(out)
+
+
+def print_rows(rows: list[dict]) -> None:
+    """Print one benchmark's rows as the suite table (what ``python benchmarks/<name>.py`` shows)."""
+    print(f"Machine: {machine()}")
+    print(format_table(rows))
 
 
 def main(argv: list[str] | None = None) -> int:
