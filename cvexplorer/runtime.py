@@ -181,3 +181,23 @@ def gpu_info() -> dict[str, Any] | None:
                 "memory_used_mb": mem.used / 2**20, "memory_total_mb": mem.total / 2**20}
     except Exception:
         return None
+
+
+def opencv_info() -> dict[str, Any]:
+    """OpenCV's version, thread count and OpenCL state (the latency dock shows them).
+
+    >>> sorted(opencv_info())
+    ['has_opencl', 'threads', 'use_opencl', 'version']
+    """
+    import cv2  # lazy: the dock reads this once, after the window is up
+
+    return {"version": cv2.__version__, "threads": cv2.getNumThreads(), "has_opencl": bool(cv2.ocl.haveOpenCL()),
+            "use_opencl": bool(cv2.ocl.haveOpenCL() and cv2.ocl.useOpenCL())}
+
+
+def set_opencl(on: bool) -> bool:
+    """Let OpenCV use (or stop using) its OpenCL path; returns whether it is now in use."""
+    import cv2
+
+    cv2.ocl.setUseOpenCL(bool(on))
+    return bool(cv2.ocl.useOpenCL())

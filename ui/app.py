@@ -10,11 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout, QListWidget,
+                               QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from cvexplorer import __version__
 from cvexplorer.imageio import ImageLoadError, load_image_info
@@ -23,6 +24,7 @@ from .context import AppContext, ensure_app
 from .registry import PANELS, create_panel, get_spec
 from .themes import THEMES, get_theme
 from .widgets.latency import LatencyDock
+from .widgets.text import ElidedLabel
 
 __all__ = ["MainWindow", "make_settings", "ensure_app", "run_app", "SHORTCUTS"]
 
@@ -35,7 +37,7 @@ SHORTCUTS = (
     ("Ctrl+Shift+O", "Open a stereo pair"),
     ("Ctrl+Shift+S", "Save a PNG of the current panel"),
     ("F11", "Full screen"),
-    ("F5 / Esc", "Enter / leave presentation mode"),
+    ("F5", "Enter / leave presentation mode (Esc also leaves)"),
     ("Ctrl+Q", "Quit"),
 )
 
@@ -48,14 +50,29 @@ def make_settings() -> QSettings:
     return QSettings("cvexplorer", "cvexplorer")
 
 
+#: Below this window width the sidebar gives way to a panel chooser in the menu bar's corner.
+SIDEBAR_MIN_WINDOW_WIDTH = 1400
+
+
+class _PanelStack(QStackedWidget):
+    """A stack whose size hints are those of the page on show: hidden pages never set the window's minimum."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        w = self.currentWidget()
+        return w.sizeHint() if w is not None else QSize(800, 600)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        w = self.currentWidget()
+        return w.minimumSizeHint() if w is not None else QSize(0, 0)
+
+
 class ErrorBanner(QFrame):
-    """A dismissable strip above the panel: errors are seen without a modal dialog in the way."""
+    """A one-line strip above a page that has no panel frame (the frame has its own banner)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("ErrorBanner")
-        self.text = QLabel("")
-        self.text.setWordWrap(True)
+        self.text = ElidedLabel("")
         close = QPushButton("✕")
         close.setFlat(True)
         close.setFixedWidth(40)
@@ -86,13 +103,19 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("Sidebar")
         for spec in PANELS:
-            item = QListWidgetItem(spec.title)
+            item = QListWidgetItem(spec.short_title)
             item.setData(Qt.ItemDataRole.UserRole, spec.id)
             item.setToolTip(spec.description)
             self.sidebar.addItem(item)
         self.sidebar.currentItemChanged.connect(
             self.ctx.guard(lambda cur, _prev: cur and self.show_panel(cur.data(Qt.ItemDataRole.UserRole)), "Open panel"))
-        self.stack = QStackedWidget()
+        self.chooser = QComboBox()
+        self.chooser.setToolTip("Choose a panel")
+        for spec in PANELS:
+            self.chooser.addItem(spec.title, spec.id)
+        self.chooser.activated.connect(
+            self.ctx.guard(lambda i: self.show_panel(self.chooser.itemData(i)), "Open panel"))
+        self.stack = _PanelStack()
         self.banner = ErrorBanner()
         centre = QWidget()
         cl = QVBoxLayout(centre)
@@ -109,7 +132,7 @@ class MainWindow(QMainWindow):
         self.dock = LatencyDock(self, self.ctx.recorder, self.ctx.theme)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.deviceChanged.connect(self._on_device)
-        self.resizeDocks([self.dock], [230], Qt.Orientation.Vertical)  # the panel, not the meters, gets the room
+        self.dock.visibilityChanged.connect(self._remember_dock)
 
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -122,6 +145,7 @@ class MainWindow(QMainWindow):
         self.ctx.openPanelRequested.connect(self.ctx.guard(self.show_panel, "Open panel"))
 
         self._build_menus()
+        self.menuBar().setCornerWidget(self.chooser, Qt.Corner.TopRightCorner)
         self._build_shortcuts()
         self.apply_theme(self.ctx.theme.name)
         geom = self.settings.value("geometry")
@@ -144,6 +168,7 @@ class MainWindow(QMainWindow):
         act.setCheckable(checkable)
         act.triggered.connect(self.ctx.guard(lambda *_: slot(), text.replace("…", "").replace("&", "")))
         menu.addAction(act)
+        self.addAction(act)  # its shortcut still works while the menu bar is hidden (presentation mode)
         return act
 
     def _build_menus(self) -> None:
@@ -170,7 +195,9 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         self.fullscreen_action = self._action(v, "Full screen", self.toggle_fullscreen, "F11", checkable=True)
         self._action(v, "Presentation mode", self.toggle_presentation, "F5")
-        v.addAction(self.dock.toggleViewAction())
+        self.dock_action = self.dock.toggleViewAction()
+        self.dock_action.setText("Latency meters")
+        v.addAction(self.dock_action)
         h = mb.addMenu("&Help")
         self._action(h, "Keyboard shortcuts", self.show_shortcuts)
         self._action(h, "About", self.show_about)
@@ -217,7 +244,13 @@ class MainWindow(QMainWindow):
         if old is not None and old is not panel:
             old.on_hidden()
         self.current_id = panel_id
+        if old is not None and old is not panel and hasattr(old, "set_presentation"):
+            old.set_presentation(False)  # a page left in presentation mode would keep its settings hidden
         self.stack.setCurrentWidget(panel)
+        self.stack.updateGeometry()
+        i = self.chooser.findData(panel_id)
+        if i >= 0 and i != self.chooser.currentIndex():
+            self.chooser.setCurrentIndex(i)
         for i in range(self.sidebar.count()):
             if self.sidebar.item(i).data(Qt.ItemDataRole.UserRole) == panel_id:
                 self.sidebar.blockSignals(True)
@@ -225,6 +258,10 @@ class MainWindow(QMainWindow):
                 self.sidebar.blockSignals(False)
         self.dock.set_panel(panel_id)
         self.settings.setValue("last_panel", panel_id)
+        if self.presenting:
+            from .presentation import refresh_presentation
+
+            refresh_presentation(self)
         panel.on_shown()
 
     # -- images -------------------------------------------------------------------------------------
@@ -373,16 +410,30 @@ class MainWindow(QMainWindow):
         app.setStyleSheet(theme.qss)
         self.ctx.set_theme(theme)
         self.dock.apply_theme(theme)
-        # The sidebar fits its longest title at this theme's font size.
-        from PySide6.QtGui import QFont, QFontMetrics
-
-        f = QFont()
-        f.setPointSize(theme.font_pt)
-        longest = max(QFontMetrics(f).horizontalAdvance(p.title) for p in PANELS)
-        self.sidebar.setMinimumWidth(longest + 3 * theme.font_pt)
+        # The sidebar fits its longest short name at this theme's font size, and no more.
+        longest = max(QFontMetrics(theme.font("body")).horizontalAdvance(p.short_title) for p in PANELS)
+        self.sidebar.setFixedWidth(longest + 3 * theme.font_pt)
+        if not self.presenting:
+            # The meters are on demand in the projector theme: the class looks at the picture.
+            self.dock.setVisible(name != "projector" and self.settings.value("latency_dock", "true") == "true")
+        self._fit_navigation()
         if name in getattr(self, "theme_actions", {}):
             self.theme_actions[name].setChecked(True)
         self.settings.setValue("theme", name)
+
+    def _remember_dock(self, visible: bool) -> None:
+        if not self.presenting and self.ctx.theme.name != "projector" and self.isVisible():
+            self.settings.setValue("latency_dock", "true" if visible else "false")
+
+    def _fit_navigation(self) -> None:
+        """The sidebar on wide windows; on narrow ones (and in presentation) the menu-bar chooser."""
+        wide = self.width() >= SIDEBAR_MIN_WINDOW_WIDTH and not self.presenting
+        self.sidebar.setVisible(wide)
+        self.chooser.setVisible(not wide)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        self._fit_navigation()
 
     def toggle_fullscreen(self) -> None:
         if self.isFullScreen():
@@ -419,7 +470,11 @@ class MainWindow(QMainWindow):
         box.show()
 
     def _on_error(self, msg: str) -> None:
-        self.banner.show_message(msg)
+        frame = getattr(self.current_panel(), "frame", None)
+        if frame is not None:
+            frame.banner.show_error(msg)
+        else:
+            self.banner.show_message(msg)
         self.statusBar().showMessage(msg, 10000)
 
     def _on_device(self, device: str) -> None:

@@ -8,11 +8,13 @@ import dataclasses
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from .themes import THEMES
+from .widgets.text import ElidedLabel
 
-__all__ = ["enter_presentation", "leave_presentation", "presentation_theme", "PointerHighlight"]
+__all__ = ["enter_presentation", "leave_presentation", "refresh_presentation", "presentation_theme",
+           "PointerHighlight"]
 
 
 def presentation_theme(screen_height: int):
@@ -77,12 +79,10 @@ def enter_presentation(win, size: tuple[int, int] | None = None) -> None:
     win.ctx.set_theme(theme)
     for w in (win.dock, win.sidebar, win.menuBar(), win.statusBar()):
         w.hide()
-    panel = win.current_panel()
-    win.pres_bar = QLabel(f"  {panel.title if panel else ''}   ·   ←/→ step   ·   Space play   ·   Esc leaves")
-    win.pres_bar.setObjectName("Muted")
+    win.pres_bar = ElidedLabel("", "Muted")
     win.centralWidget().widget(1).layout().insertWidget(0, win.pres_bar)
-    if panel is not None and hasattr(panel, "set_presentation"):
-        panel.set_presentation(True)
+    win._fit_navigation()
+    refresh_presentation(win)
     if size is None:
         win.showFullScreen()
     win.pointer = PointerHighlight(win)
@@ -90,6 +90,17 @@ def enter_presentation(win, size: tuple[int, int] | None = None) -> None:
     win._pointer_filter = _MouseFollower(win.pointer)
     QApplication.instance().installEventFilter(win._pointer_filter)
     win.setMouseTracking(True)
+
+
+def refresh_presentation(win) -> None:
+    """The current panel in presentation mode, and a hint line that names only the keys that do something."""
+    panel = win.current_panel()
+    if panel is None:
+        return
+    if hasattr(panel, "set_presentation"):
+        panel.set_presentation(True)
+    keys = ["←/→ step", "Space play"] if panel.player() is not None else []
+    win.pres_bar.setText("   ·   ".join([f"  {panel.title}"] + keys + ["F5 or Esc leaves"]))
 
 
 def leave_presentation(win) -> None:
@@ -111,3 +122,4 @@ def leave_presentation(win) -> None:
         win.showNormal()
         win.restoreGeometry(saved["geometry"])
     win.apply_theme(saved["theme"])
+    win._fit_navigation()

@@ -18,29 +18,34 @@ class PanelSpec:
     title: str
     description: str
     module: str  # module inside cvexplorer.ui.panels
+    short: str = ""  # the sidebar's name (fits a narrow column at projector size); defaults to the title
     cls: str = "PanelWidget"
+
+    @property
+    def short_title(self) -> str:
+        return self.short or self.title
 
 
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("welcome", "Welcome", "Every panel at a glance; click one to open it.", "welcome"),
     PanelSpec("calculator", "Calculator", "Output sizes, parameters, MACs, receptive fields, IoU, depth, RANSAC — "
-              "each with its derivation, and practice problems.", "calculator"),
+              "each with its derivation, and practice problems.", "calculator", "Calculator"),
     PanelSpec("conv", "Convolution lab", "A kernel sliding over numbers and over your photo, every "
-              "multiply-and-sum visible.", "conv"),
+              "multiply-and-sum visible.", "conv", "Convolution"),
     PanelSpec("receptive-field", "Receptive fields", "The exact input region behind any feature-map cell of "
-              "AlexNet, VGG, ResNet… drawn on your photo.", "receptive"),
+              "AlexNet, VGG, ResNet… drawn on your photo.", "receptive", "Receptive fields"),
     PanelSpec("anchors", "Anchors", "How detectors tile an image with anchors, and which become positives "
-              "for the boxes you draw.", "anchors"),
+              "for the boxes you draw.", "anchors", "Anchors"),
     PanelSpec("nms", "Non-maximum suppression", "Greedy NMS, Soft-NMS and class-aware NMS, one pick at a "
-              "time.", "nms"),
+              "time.", "nms", "NMS"),
     PanelSpec("unet", "U-Net", "Tensor shapes through the U, real feature maps, and what skip connections "
-              "buy.", "unet"),
+              "buy.", "unet", "U-Net"),
     PanelSpec("sam", "Segment Anything", "Click an object, get its mask: heavy encoder once, light decoder per "
-              "click.", "sam"),
+              "click.", "sam", "Segment Anything"),
     PanelSpec("stereo", "Stereo depth", "Disparity from your image pair, depth = f·B/d, and the 1-D search "
-              "along a scanline.", "stereo"),
+              "along a scanline.", "stereo", "Stereo depth"),
     PanelSpec("stitching", "Homography & stitching", "Features, matches, RANSAC in the open, warping and "
-              "blending into a panorama.", "stitching"),
+              "blending into a panorama.", "stitching", "Stitching"),
 )
 
 

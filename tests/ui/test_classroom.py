@@ -31,10 +31,23 @@ def test_f5_enters_and_escape_leaves_presentation(win, qtbot):
     assert not win.dock.isVisible() and not win.sidebar.isVisible()
     assert win.ctx.theme.font_pt >= 16 and win.ctx.theme.line_px >= 3
     assert win.pointer.isVisible()
+    assert "←/→ step" in win.pres_bar.full_text()  # nms has a step-through
     qtbot.keyClick(win, Qt.Key.Key_Escape)
     assert not win.presenting
-    assert win.dock.isVisible() and win.sidebar.isVisible()
+    # at 1280 px the panel chooser in the menu bar stands in for the sidebar
+    assert win.dock.isVisible() and win.chooser.isVisible() and not win.sidebar.isVisible()
     assert win.ctx.theme.name == "light"
+    qtbot.keyClick(win, Qt.Key.Key_F5)
+    assert win.presenting
+    win.show_panel("calculator")  # no step-through: the hint does not offer the step keys
+    assert "step" not in win.pres_bar.full_text() and "leaves" in win.pres_bar.full_text()
+    qtbot.keyClick(win, Qt.Key.Key_F5)  # F5 toggles back out
+    assert not win.presenting and win.menuBar().isVisible()
+
+
+def test_file_shortcuts_work_while_the_menu_bar_is_hidden(win, qtbot):
+    shortcuts = {a.shortcut().toString() for a in win.actions()}
+    assert {"Ctrl+O", "Ctrl+Shift+S", "F5"} <= shortcuts
 
 
 @pytest.mark.parametrize("pid", ["conv", "anchors", "nms", "stereo", "stitching"])

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..context import AppContext
+from ..frame import PanelFrame
 from ..themes import Theme
 
 __all__ = ["Panel"]
@@ -31,7 +32,21 @@ class Panel(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        #: The panel's :class:`~cvexplorer.ui.frame.PanelFrame`, once :meth:`use_frame` built it.
+        self.frame: PanelFrame | None = None
         ctx.themeChanged.connect(self._on_theme)
+
+    def use_frame(self) -> PanelFrame:
+        """The frame this panel fills (built on first call): main view, controls, card, secondary, banner."""
+        if self.frame is None:
+            self.frame = PanelFrame(self)
+            lay = QVBoxLayout(self)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(self.frame)
+        return self.frame
+
+    def minimumSizeHint(self):  # noqa: N802 - a framed panel always fits (its slots scroll or wrap)
+        return self.frame.minimumSizeHint() if self.frame is not None else super().minimumSizeHint()
 
     # -- input --------------------------------------------------------------------------------------
     def set_image(self, rgb: np.ndarray, source: str = "") -> None:
@@ -95,7 +110,10 @@ class Panel(QWidget):
 
     # -- presentation mode ------------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
-        """Presentation mode: widgets named "Controls" collapse so the visual gets the room."""
+        """Presentation mode: the settings collapse so the picture gets the room."""
+        if self.frame is not None:
+            self.frame.set_presentation(on)
+            return
         for w in self.findChildren(QWidget, "Controls"):
             w.setVisible(not on)
 

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Theme", "THEMES", "OKABE_ITO", "get_theme"]
+__all__ = ["Theme", "THEMES", "OKABE_ITO", "FONT_ROLES", "get_theme"]
+
+#: Type roles -> (scale of the theme's base size, bold, monospace). Views ask for a role, never a size.
+FONT_ROLES = {
+    "body": (1.0, False, False),
+    "small": (0.85, False, False),
+    "title": (1.15, True, False),
+    "big": (1.5, True, False),
+    "mono": (1.0, False, True),
+    "axis": (0.85, False, False),     # plot tick labels and axis titles
+    "label": (0.9, True, False),      # text drawn over an image (canvas labels)
+    "cell": (0.8, False, True),       # numbers inside grid cells (conv lab, tensors)
+}
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -47,7 +59,42 @@ class Theme:
 
     def color(self, role: str) -> str:
         """The colour for a meaning ("positive", "current", ...) or a palette name."""
-        return self.roles.get(role) or OKABE_ITO.get(role) or role
+        named = {"fg": self.fg, "bg": self.bg, "muted": self.muted, "error": self.error, "panel": self.panel_bg,
+                 "plot_bg": self.plot_bg}
+        return self.roles.get(role) or OKABE_ITO.get(role) or named.get(role) or role
+
+    def font(self, role: str = "body"):
+        """The QFont for a type role ("body", "small", "title", "big", "mono", "axis", "label", "cell")."""
+        from PySide6.QtGui import QFont
+
+        try:
+            scale, bold, mono = FONT_ROLES[role]
+        except KeyError:
+            raise ValueError(f"There is no font role {role!r}; the roles are: {', '.join(FONT_ROLES)}.") from None
+        f = QFont("DejaVu Sans Mono") if mono else QFont()
+        if mono:
+            f.setStyleHint(QFont.StyleHint.Monospace)
+        f.setPointSizeF((self.mono_pt if mono else self.font_pt) * scale)
+        f.setBold(bold)
+        return f
+
+    def style_plot(self, plot, *, left: str | None = None, bottom: str | None = None) -> None:
+        """Give a pyqtgraph PlotWidget / PlotItem this theme's background, axis pens, fonts and labels."""
+        item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+        if hasattr(plot, "setBackground"):
+            plot.setBackground(self.plot_bg)
+        font = self.font("axis")
+        size = f"{font.pointSizeF():.0f}pt"
+        for name, text in (("left", left), ("bottom", bottom)):
+            axis = item.getAxis(name)
+            axis.setPen(self.pen("fg", 1))
+            axis.setTextPen(self.pen("fg", 1))
+            axis.setStyle(tickFont=font, tickTextOffset=max(3, int(self.font_pt * 0.3)))
+            axis.label.setFont(font)
+            if text is not None:
+                axis.setLabel(text, **{"font-size": size, "color": self.fg})
+            elif axis.labelText:
+                axis.setLabel(axis.labelText, units=axis.labelUnits or None, **{"font-size": size, "color": self.fg})
 
     def pen(self, role: str, width: float | None = None, style=None):
         import pyqtgraph as pg
@@ -83,6 +130,22 @@ class Theme:
         QPushButton:hover, QToolButton:hover {{ border-color: {self.accent}; }}
         QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QTableWidget, QTableView, QPlainTextEdit, QTextEdit {{
             background: {self.plot_bg}; border: 1px solid {self.muted}; }}
+        QSpinBox, QDoubleSpinBox {{ padding-right: {f + 10}px; min-height: {int(f * 1.8)}px; }}
+        QSpinBox::up-button, QDoubleSpinBox::up-button {{ subcontrol-origin: border; subcontrol-position: top right;
+            width: {f + 8}px; border-left: 1px solid {self.muted}; border-bottom: 1px solid {self.muted}; }}
+        QSpinBox::down-button, QDoubleSpinBox::down-button {{ subcontrol-origin: border;
+            subcontrol-position: bottom right; width: {f + 8}px; border-left: 1px solid {self.muted}; }}
+        QSpinBox::up-arrow, QDoubleSpinBox::up-arrow {{ width: 0; height: 0; border-left: {max(4, f // 3)}px solid transparent;
+            border-right: {max(4, f // 3)}px solid transparent; border-bottom: {max(5, f // 2)}px solid {self.fg}; }}
+        QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{ width: 0; height: 0;
+            border-left: {max(4, f // 3)}px solid transparent; border-right: {max(4, f // 3)}px solid transparent;
+            border-top: {max(5, f // 2)}px solid {self.fg}; }}
+        QSpinBox::up-arrow:disabled, QSpinBox::down-arrow:disabled {{ border-top-color: {self.muted};
+            border-bottom-color: {self.muted}; }}
+        QFrame#Banner {{ background: {self.panel_bg}; border: 1px solid {self.muted}; border-radius: 4px; }}
+        QFrame#Banner[kind="error"] {{ background: {self.error}; border-color: {self.error}; }}
+        QFrame#Banner[kind="error"] QLabel, QFrame#Banner[kind="error"] QPushButton {{ color: white;
+            background: {self.error}; font-weight: bold; }}
         QHeaderView::section {{ background: {self.panel_bg}; color: {self.fg}; border: none; padding: 3px; }}
         QFrame#ErrorBanner {{ background: {self.error}; }}
         QFrame#ErrorBanner QLabel {{ color: white; background: {self.error}; font-weight: bold; }}

@@ -15,12 +15,12 @@ from typing import Iterable, Sequence
 import numpy as np
 from .pg import pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainterPath
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from ..themes import THEMES, Theme
 
-__all__ = ["ImageCanvas", "COLORMAPS"]
+__all__ = ["ImageCanvas", "COLORMAPS", "LabelBatch", "rects_path", "lines_path"]
 
 COLORMAPS = {"diverging": "CET-D1A", "heat": "inferno", "viridis": "viridis", "grey": None, "depth": "turbo"}
 
@@ -45,6 +45,75 @@ class _ViewBox(pg.ViewBox):
             ev.accept()
             return
         super().mouseDragEvent(ev, axis)
+
+
+def rects_path(rects) -> QPainterPath:
+    """(N, 4) x0, y0, x1, y1 rectangles as one closed-outline path, built without a Python loop."""
+    r = np.asarray(rects, dtype=float).reshape(-1, 4)
+    x = np.stack([r[:, 0], r[:, 2], r[:, 2], r[:, 0], r[:, 0]], axis=1).ravel()
+    y = np.stack([r[:, 1], r[:, 1], r[:, 3], r[:, 3], r[:, 1]], axis=1).ravel()
+    connect = np.ones((len(r), 5), np.int32)
+    connect[:, 4] = 0
+    return pg.arrayToQPath(x, y, connect=connect.ravel(), finiteCheck=False)
+
+
+def lines_path(segments) -> QPainterPath:
+    """(N, 4) x0, y0, x1, y1 segments as one path, built without a Python loop."""
+    s = np.asarray(segments, dtype=float).reshape(-1, 4)
+    return pg.arrayToQPath(s[:, [0, 2]].ravel(), s[:, [1, 3]].ravel(), connect="pairs", finiteCheck=False)
+
+
+class LabelBatch(QGraphicsItem):
+    """Many text labels in one item, drawn at screen size (they do not zoom) in one paint call.
+
+    Positions are image coordinates; ``anchor`` (ax, ay) places the label's box relative to the
+    point as in pg.TextItem ((0, 0) top-left at the point, (0, 1) bottom-left).
+    """
+
+    def __init__(self, canvas: "ImageCanvas", color: str, background: str | None, font, anchor=(0.0, 0.0)) -> None:
+        super().__init__()
+        self._canvas = canvas
+        self.color, self.background, self.font, self.anchor = color, background, font, anchor
+        self.labels: list[tuple[float, float, str]] = []
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, False)
+        canvas.vb.sigRangeChanged.connect(self._range_changed)
+
+    def _range_changed(self, *_a) -> None:
+        self.prepareGeometryChange()
+
+    def set_labels(self, labels) -> None:
+        self.prepareGeometryChange()
+        self.labels = [(float(x), float(y), str(t)) for x, y, t in labels]
+        self.update()
+
+    def texts(self) -> list[str]:
+        return [t for _x, _y, t in self.labels] if self.isVisible() else []
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - the visible part of the view: labels are screen-sized
+        return self._canvas.vb.viewRect()
+
+    def paint(self, painter, _option, _widget=None) -> None:
+        if not self.labels:
+            return
+        th = self._canvas.theme
+        tr = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        fm = QFontMetricsF(self.font)
+        pad = 3.0
+        fill = _qcolor(th.color(self.background), 0.85) if self.background else None
+        pen_color = _qcolor(th.color(self.color))
+        ax, ay = self.anchor
+        for x, y, text in self.labels:
+            p = tr.map(QPointF(x, y))
+            w, h = fm.horizontalAdvance(text) + 2 * pad, fm.height() + 2 * pad
+            box = QRectF(p.x() - ax * w, p.y() - ay * h, w, h)
+            if fill is not None:
+                painter.fillRect(box, fill)
+            painter.setPen(pen_color)
+            painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
 
 
 def _qcolor(color, alpha: float | None = None) -> QColor:
@@ -138,10 +207,21 @@ class ImageCanvas(pg.GraphicsView):
     def layer_items(self, name: str) -> list:
         return list(self._layers.get(name, []))
 
-    def _add(self, name: str, item, z: float = 10) -> None:
+    def add_item(self, name: str, item, z: float = 10, *, ignore_bounds: bool = False) -> None:
+        """Put any graphics item on layer ``name`` (image coordinates); cleared with the layer."""
         item.setZValue(z)
-        self.vb.addItem(item)
+        self.vb.addItem(item, ignoreBounds=ignore_bounds)
         self._layers.setdefault(name, []).append(item)
+
+    _add = add_item  # transitional: panels not yet on the public API
+
+    def set_path(self, name: str, path: QPainterPath, *, color: str = "accent", width: float | None = None,
+                 fill: str | None = None, alpha: float | None = None, dash: bool = False, replace: bool = True,
+                 z: float = 10) -> QGraphicsPathItem:
+        """Draw a ready QPainterPath (see :func:`rects_path`, :func:`lines_path`) in a theme colour role."""
+        if replace:
+            self.clear_layer(name)
+        return self._path_item(name, path, color, width, fill, alpha, dash, z)
 
     def _path_item(self, name: str, path: QPainterPath, color, width, fill, alpha, dash, z) -> QGraphicsPathItem:
         item = QGraphicsPathItem(path)
@@ -150,7 +230,7 @@ class ImageCanvas(pg.GraphicsView):
         item.setPen(pen)
         if fill is not None:
             item.setBrush(QBrush(_qcolor(self.theme.color(fill), alpha if alpha is not None else 0.3)))
-        self._add(name, item, z)
+        self.add_item(name, item, z)
         return item
 
     def set_rects(self, name: str, rects: np.ndarray | Sequence, *, color: str = "accent",
@@ -162,10 +242,7 @@ class ImageCanvas(pg.GraphicsView):
         r = np.asarray(rects, dtype=float).reshape(-1, 4)
         if not len(r):
             return
-        path = QPainterPath()
-        for x0, y0, x1, y1 in r:
-            path.addRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        self._path_item(name, path, color, width, fill, alpha, dash, z)
+        self._path_item(name, rects_path(r), color, width, fill, alpha, dash, z)
 
     def set_lines(self, name: str, segments: np.ndarray | Sequence, *, color: str = "accent",
                   width: float | None = None, dash: bool = False, replace: bool = True, z: float = 10) -> None:
@@ -175,11 +252,7 @@ class ImageCanvas(pg.GraphicsView):
         s = np.asarray(segments, dtype=float).reshape(-1, 4)
         if not len(s):
             return
-        path = QPainterPath()
-        for x0, y0, x1, y1 in s:
-            path.moveTo(x0, y0)
-            path.lineTo(x1, y1)
-        self._path_item(name, path, color, width, None, None, dash, z)
+        self._path_item(name, lines_path(s), color, width, None, None, dash, z)
 
     def set_polygons(self, name: str, polygons: Iterable[np.ndarray], *, color: str = "accent",
                      width: float | None = None, fill: str | None = None, alpha: float | None = None,
@@ -214,23 +287,31 @@ class ImageCanvas(pg.GraphicsView):
         item = pg.ScatterPlotItem(p[:, 0], p[:, 1], size=size * scale, symbol=symbol,
                                   pen=self.theme.pen("black" if brush else color, 1.5),
                                   brush=pg.mkBrush(self.theme.color(brush or color)))
-        self._add(name, item, z)
+        self.add_item(name, item, z)
 
     def set_texts(self, name: str, items: Iterable[tuple[float, float, str]], *, color: str = "black",
                   background: str | None = "white", scale: float = 1.0, anchor=(0.0, 0.0),
-                  replace: bool = True, z: float = 30) -> None:
-        """Write labels at image positions; the font follows the theme (screen-sized, not zoomed)."""
-        if replace:
-            self.clear_layer(name)
-        for x, y, text in items:
-            item = pg.TextItem(text=str(text), color=self.theme.color(color), anchor=anchor,
-                               fill=pg.mkBrush(_qcolor(self.theme.color(background), 0.85)) if background else None)
-            f = QFont()
-            f.setPointSizeF(self.theme.font_pt * 0.9 * scale)
-            f.setBold(True)
-            item.setFont(f)
-            item.setPos(x, y)
-            self._add(name, item, z)
+                  replace: bool = True, z: float = 30) -> LabelBatch:
+        """Write labels at image positions, all in one item; the font is the theme's "label" role at
+        screen size (it does not zoom). Calling again with the same layer re-texts the batch in place."""
+        batch = self.label_batch(name)
+        if batch is None or not replace:
+            if replace:
+                self.clear_layer(name)
+            font = self.theme.font("label")
+            font.setPointSizeF(font.pointSizeF() * scale)
+            batch = LabelBatch(self, color, background, font, anchor)
+            self.add_item(name, batch, z, ignore_bounds=True)
+        batch.set_labels(items)
+        return batch
+
+    def label_batch(self, name: str) -> LabelBatch | None:
+        items = self._layers.get(name, [])
+        return items[0] if len(items) == 1 and isinstance(items[0], LabelBatch) else None
+
+    def label_texts(self, name: str) -> list[str]:
+        """The texts of layer ``name``'s labels, in order (what the user reads)."""
+        return [t for it in self._layers.get(name, []) if isinstance(it, LabelBatch) for t in it.texts()]
 
     def set_overlay(self, name: str, image: np.ndarray | None, *, rect: tuple[float, float, float, float] | None = None,
                     opacity: float = 1.0, levels=None, colormap: str | None = None, z: float = 5) -> None:
@@ -248,7 +329,7 @@ class ImageCanvas(pg.GraphicsView):
         else:
             self.clear_layer(name)
             item = pg.ImageItem(axisOrder="row-major")
-            self._add(name, item, z)
+            self.add_item(name, item, z)
         a = np.ascontiguousarray(image)
         if a.ndim == 2:
             cmap = COLORMAPS.get(colormap or "heat", colormap)

@@ -19,6 +19,7 @@ from cvexplorer import runtime
 from cvexplorer.timing import RECORDER, LatencyRecorder
 
 from ..themes import THEMES, Theme
+from .text import ElidedLabel
 
 __all__ = ["LatencyDock", "BUDGETS_MS"]
 
@@ -38,11 +39,17 @@ class LatencyDock(QDockWidget):
         self._seen_version = -1
         self.last_redraw_ms = 0.0
         body = QWidget()
-        self.header = QLabel("No timings yet: run something in this panel.")
-        self.warning = QLabel("")
-        self.warning.setObjectName("Warning")
-        self.warning.setWordWrap(True)
+        # Compact by default: one line with the latest time of each stage and its device; the table
+        # and sparkline open on demand, so the meters never take the picture's room.
+        self.header = ElidedLabel("No timings yet: run something in this panel.")
+        self.warning = ElidedLabel("", "Warning")
         self.warning.hide()
+        self.details_btn = QPushButton("Details")
+        self.details_btn.setCheckable(True)
+        self.details_btn.setToolTip("Show the per-stage table (last, p50, p95, cold) and the sparkline.")
+        self.details = QWidget()
+        self.details.hide()
+        self.details_btn.toggled.connect(self.details.setVisible)
         self.device_box = QComboBox()
         for d, t in (("auto", "Device: Auto"), ("gpu", "Device: GPU"), ("cpu", "Device: CPU")):
             self.device_box.addItem(t, d)
@@ -79,19 +86,25 @@ class LatencyDock(QDockWidget):
         self._curve_versions: dict[str, int] = {}
 
         top = QHBoxLayout()
-        top.addWidget(self.header, 1)
-        top.addWidget(self.env)
+        top.addWidget(self.header, 3)
+        top.addWidget(self.warning, 2)
         top.addWidget(self.device_box)
-        top.addWidget(self.opencl)
-        top.addWidget(self.export_btn)
+        top.addWidget(self.details_btn)
+        tools = QHBoxLayout()
+        tools.addWidget(self.env, 1)
+        tools.addWidget(self.opencl)
+        tools.addWidget(self.export_btn)
         row = QHBoxLayout()
         row.addWidget(self.table, 3)
         row.addWidget(self.plot, 2)
+        dl = QVBoxLayout(self.details)
+        dl.setContentsMargins(0, 0, 0, 0)
+        dl.addLayout(tools)
+        dl.addLayout(row, 1)
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 2, 4, 2)
         lay.addLayout(top)
-        lay.addWidget(self.warning)
-        lay.addLayout(row, 1)
+        lay.addWidget(self.details, 1)
         self.setWidget(body)
         self._timer = QTimer(self)
         self._timer.setInterval(100)  # ~10 Hz
@@ -100,15 +113,10 @@ class LatencyDock(QDockWidget):
         self._init_env()
 
     def _init_env(self) -> None:
-        try:
-            import cv2
-
-            have = cv2.ocl.haveOpenCL()
-            self.opencl.setEnabled(bool(have))
-            self.opencl.setChecked(bool(have and cv2.ocl.useOpenCL()))
-            bits = [f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads"]
-        except Exception:  # pragma: no cover
-            bits = []
+        cv = runtime.opencv_info()
+        self.opencl.setEnabled(cv["has_opencl"])
+        self.opencl.setChecked(cv["use_opencl"])
+        bits = [f"OpenCV {cv['version']}, {cv['threads']} threads"]
         gpu = runtime.gpu_info()
         if gpu:
             bits.append(f"{gpu['name']} ({gpu['memory_used_mb']:.0f}/{gpu['memory_total_mb']:.0f} MB)")
@@ -120,16 +128,8 @@ class LatencyDock(QDockWidget):
         self.refresh()
 
     def apply_theme(self, theme: Theme) -> None:
-        from PySide6.QtGui import QFont
-
         self.theme = theme
-        self.plot.setBackground(theme.plot_bg)
-        tick = QFont()
-        tick.setPointSize(max(8, int(theme.font_pt * 0.8)))
-        for ax in ("left", "bottom"):
-            self.plot.getAxis(ax).setStyle(tickFont=tick)
-            self.plot.getAxis(ax).setPen(pg.mkPen(theme.fg))
-            self.plot.getAxis(ax).setTextPen(pg.mkPen(theme.fg))
+        theme.style_plot(self.plot)
         self._seen_version = -1
         for c in self._curves.values():
             self.plot.removeItem(c)
@@ -143,9 +143,7 @@ class LatencyDock(QDockWidget):
         self.deviceChanged.emit(dev)
 
     def _on_opencl(self, on: bool) -> None:
-        import cv2
-
-        cv2.ocl.setUseOpenCL(bool(on))
+        runtime.set_opencl(on)
 
     def export_csv(self, path: str | None = None) -> str | None:
         if not path:
@@ -215,11 +213,11 @@ class LatencyDock(QDockWidget):
                 self.plot.setYRange(0, top, padding=0)
                 self._y_top = top
         if stats:
-            self.header.setText(f"Latency · {self.panel_id} · {len(stats)} stage(s); p50/p95 over warm runs, "
-                                "cold = first run")
+            self.header.setText(f"Latency · {self.panel_id} · " + " · ".join(
+                f"{s.stage} {s.last_ms:.1f} ms ({s.device})" for s in stats[:4]))
         else:
             self.header.setText(f"Latency · {self.panel_id or '—'} · no timings yet")
-        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warning.setText("  ".join(f"⚠ {w}" for w in warnings))
         self.warning.setVisible(bool(warnings))
         self.last_redraw_ms = (time.perf_counter() - t0) * 1000.0
 

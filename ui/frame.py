@@ -1,0 +1,283 @@
+"""PanelFrame: the one layout every panel fills, and the responsive rules that keep it on screen.
+
+```
++--------------------------------------------------------------+
+| banner: one line (error, progress with Cancel, hint)         |
++---------------------------------------------+----------------+
+|                                             | controls       |
+|  main view (image / diagram / grid)         | (scroll; hidden|
+|  + its step player                          |  in present.)  |
+|                                             +----------------+
+|                                             | result card    |
+|                                             +----------------+
+|                                             | secondary plots|
+|                                             | (tabs if > 1)  |
++---------------------------------------------+----------------+
+```
+A panel says which widget goes in which slot; the frame decides the sizes. The side column is a
+share of the frame's width (bounded in pixels); everything in it scrolls or wraps, so no panel can
+push the window wider or taller than the screen. Secondary plots live in the side column, under the
+card, rather than under the picture: on a 16:9 projector height is the scarce dimension, and a plot
+below the picture would take it from the picture.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from .widgets.text import ElidedLabel
+
+__all__ = ["PanelFrame", "Banner", "SIDE_SHARE"]
+
+#: The side column's share of the frame's width, and its bounds in pixels (window, presentation).
+SIDE_SHARE = {False: (0.27, 240, 560), True: (0.25, 200, 480)}
+
+
+class Banner(QFrame):
+    """One line above the panel: an error, a hint, or progress with a Cancel button. Hidden when empty."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Banner")
+        self.kind = ""
+        self.text = ElidedLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.cancel_btn = QPushButton("Cancel")
+        self.close_btn = QPushButton("✕")
+        self.close_btn.setFlat(True)
+        self.close_btn.setToolTip("Dismiss")
+        self.close_btn.clicked.connect(self.clear)
+        self._on_cancel: Callable[[], None] | None = None
+        self.cancel_btn.clicked.connect(self._cancel)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 2, 4, 2)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.cancel_btn)
+        lay.addWidget(self.close_btn)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.clear()
+
+    def _show(self, kind: str, text: str, *, busy: bool = False, cancel: Callable[[], None] | None = None) -> None:
+        self.kind = kind
+        self.setProperty("kind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.text.setText(" ".join(str(text).split()))  # one line, whatever the message carried
+        self.progress.setVisible(busy)
+        self._on_cancel = cancel
+        self.cancel_btn.setVisible(cancel is not None)
+        self.close_btn.setVisible(not busy)
+        self.show()
+
+    def show_error(self, text: str) -> None:
+        self._show("error", text)
+
+    def show_hint(self, text: str) -> None:
+        self._show("hint", text)
+
+    def show_progress(self, text: str, cancel: Callable[[], None] | None = None,
+                      fraction: float | None = None) -> None:
+        """A running job: a busy bar (or ``fraction`` done) and, when given, a Cancel button."""
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        self._show("progress", text, busy=True, cancel=cancel)
+
+    def clear(self, kind: str | None = None) -> None:
+        """Hide the banner (only if it shows ``kind``, when given)."""
+        if kind is not None and self.kind != kind:
+            return
+        self.kind = ""
+        self._on_cancel = None
+        self.text.setText("")
+        self.hide()
+
+    def message(self) -> str:
+        return self.text.full_text() if self.isVisible() else ""
+
+    def _cancel(self) -> None:
+        fn = self._on_cancel
+        self.clear()
+        if fn is not None:
+            fn()
+
+
+class _FitScroll(QScrollArea):
+    """A frameless scroll area that asks for its content's height at the current width, and no more."""
+
+    def __init__(self, widget: QWidget, parent=None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(widget)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        w = self.widget()
+        width = max(50, self.viewport().width())
+        lay = w.layout()
+        h = lay.totalHeightForWidth(width) if lay is not None and lay.hasHeightForWidth() else w.sizeHint().height()
+        return QSize(width, max(0, h) + 2)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, 0)
+
+
+class PanelFrame(QWidget):
+    """The slots of a panel: :meth:`set_main`, :meth:`add_controls`, :meth:`set_card`,
+    :meth:`add_secondary`, :meth:`set_player`, and the :attr:`banner`."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PanelFrame")
+        self.presenting = False
+        self.banner = Banner()
+
+        self.main_view = QWidget()
+        self.main_view.setObjectName("MainView")
+        self.main_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._main_lay = QVBoxLayout(self.main_view)
+        self._main_lay.setContentsMargins(0, 0, 0, 0)
+        self._main_lay.setSpacing(2)
+        self.main: QWidget | None = None
+        self.player = None
+
+        self._controls_body = QWidget()
+        self._controls_body.setObjectName("Controls")
+        self._controls_lay = QVBoxLayout(self._controls_body)
+        self._controls_lay.setContentsMargins(2, 2, 6, 2)
+        self._controls_lay.addStretch(1)
+        self.controls = QScrollArea()
+        self.controls.setObjectName("ControlsScroll")
+        self.controls.setFrameShape(QFrame.Shape.NoFrame)
+        self.controls.setWidgetResizable(True)
+        self.controls.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls.setWidget(self._controls_body)
+        self.controls.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+        self._card_holder = QWidget()
+        self._card_lay = QVBoxLayout(self._card_holder)
+        self._card_lay.setContentsMargins(0, 0, 0, 0)
+        self.card_scroll = _FitScroll(self._card_holder)
+        self.card_scroll.hide()
+        self.card: QWidget | None = None
+
+        self.secondary = QTabWidget()
+        self.secondary.setObjectName("Secondary")
+        self.secondary.setDocumentMode(True)
+        self.secondary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.secondary.hide()
+
+        self.side = QWidget()
+        self.side.setObjectName("SideColumn")
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(6)
+        side.addWidget(self.controls, 3)
+        side.addWidget(self.card_scroll, 0)
+        side.addWidget(self.secondary, 2)
+
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(8)
+        body.addWidget(self.main_view, 1)
+        body.addWidget(self.side, 0)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addWidget(self.banner)
+        lay.addLayout(body, 1)
+
+    # -- slots ----------------------------------------------------------------------------------------
+    def set_main(self, widget: QWidget) -> None:
+        """The picture: it takes all the room the side column leaves."""
+        if self.main is not None:
+            self._main_lay.removeWidget(self.main)
+            self.main.setParent(None)
+        self.main = widget
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self._main_lay.insertWidget(0, widget, 1)
+
+    def set_player(self, player: QWidget) -> None:
+        """The step player sits under the picture it drives (it belongs to the main view)."""
+        self.player = player
+        player.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._main_lay.addWidget(player, 0)
+
+    def add_controls(self, *items) -> None:
+        """Append widgets (or layouts) to the controls column, top to bottom."""
+        for it in items:
+            at = self._controls_lay.count() - 1  # before the closing stretch
+            if isinstance(it, QWidget):
+                self._controls_lay.insertWidget(at, it)
+            else:
+                self._controls_lay.insertLayout(at, it)
+
+    def set_controls_stretch(self, widget: QWidget, stretch: int = 1) -> None:
+        """Let one control (a table, a list) take the column's spare height instead of the bottom gap."""
+        self._controls_lay.setStretchFactor(widget, stretch)
+        last = self._controls_lay.itemAt(self._controls_lay.count() - 1)
+        if last is not None and last.spacerItem() is not None:
+            self._controls_lay.removeItem(last)
+
+    def set_card(self, card: QWidget) -> None:
+        """The result card (formula, substituted numbers, answer), under the controls."""
+        if self.card is not None:
+            self._card_lay.removeWidget(self.card)
+            self.card.setParent(None)
+        self.card = card
+        self._card_lay.addWidget(card)
+        self.card_scroll.show()
+
+    def add_secondary(self, widget: QWidget, title: str) -> None:
+        """A secondary view (a plot, a small picture); several share the space as tabs."""
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.secondary.addTab(widget, title)
+        self.secondary.tabBar().setVisible(self.secondary.count() > 1)
+        self.secondary.show()
+
+    def show_secondary(self, widget: QWidget) -> None:
+        i = self.secondary.indexOf(widget)
+        if i >= 0:
+            self.secondary.setCurrentIndex(i)
+
+    # -- responsive rules -----------------------------------------------------------------------------
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: the controls collapse; the card and secondary views stay."""
+        self.presenting = bool(on)
+        self.controls.setVisible(not on)
+        self._apply_sizes()
+
+    def side_width(self, width: int | None = None) -> int:
+        share, lo, hi = SIDE_SHARE[self.presenting]
+        w = self.width() if width is None else width
+        return int(max(lo, min(hi, share * w)))
+
+    def _apply_sizes(self) -> None:
+        self.side.setFixedWidth(self.side_width())
+        h = self.height()
+        self.card_scroll.setMaximumHeight(max(80, int(h * (0.55 if self.presenting else 0.4))))
+        # a plot below ~a quarter of the column is a strip nobody can read: it keeps that much
+        self.secondary.setMinimumHeight(int(h * (0.4 if self.presenting else 0.28)) if self.secondary.count() else 0)
+        self.card_scroll.updateGeometry()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        self._apply_sizes()
+        super().resizeEvent(ev)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - the frame always fits; its slots scroll or wrap
+        return QSize(SIDE_SHARE[self.presenting][1] + 200, 240)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1200, 800)
