@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import formulas as F
+from .text import fmt_bytes, fmt_count, parse_floats, parse_ints, parse_layers  # noqa: F401 - re-exported
 
 __all__ = ["Param", "Family", "Derivation", "FAMILIES", "derive", "practice_problem", "check_answer",
            "parse_ints", "parse_floats", "parse_layers", "quantized_bytes", "pipeline_budget"]
@@ -83,44 +84,6 @@ class Family:
 
 
 # ----------------------------------------------------------------------------- parsing helpers
-def parse_ints(text, name: str) -> list[int]:
-    """"80, 40, 20" -> [80, 40, 20]; ValueError with a sentence otherwise."""
-    if isinstance(text, (list, tuple)):
-        return [int(v) for v in text]
-    parts = [t for t in str(text).replace(";", ",").replace(" ", ",").split(",") if t]
-    try:
-        return [int(t) for t in parts]
-    except ValueError:
-        raise ValueError(f"{name} must be whole numbers separated by commas, got {text!r}.") from None
-
-
-def parse_floats(text, name: str) -> list[float]:
-    if isinstance(text, (list, tuple, np.ndarray)):
-        return [float(v) for v in np.ravel(text)]
-    parts = [t for t in str(text).replace(";", ",").replace(" ", ",").split(",") if t]
-    try:
-        return [float(t) for t in parts]
-    except ValueError:
-        raise ValueError(f"{name} must be numbers separated by commas, got {text!r}.") from None
-
-
-def parse_layers(text) -> list[tuple[int, ...]]:
-    """"3/2/1, 3/1/1" (kernel/stride[/padding[/dilation]] per layer) -> [(3, 2, 1), (3, 1, 1)]."""
-    if isinstance(text, (list, tuple)):
-        return [tuple(int(v) for v in layer) for layer in text]
-    layers = []
-    for i, chunk in enumerate(t.strip() for t in str(text).replace(";", ",").split(",")):
-        if not chunk:
-            continue
-        try:
-            layers.append(tuple(int(v) for v in chunk.replace("x", "/").split("/")))
-        except ValueError:
-            raise ValueError(f"Layer {i + 1} must be kernel/stride[/padding[/dilation]] like 3/2/1, got {chunk!r}.") from None
-    if not layers:
-        raise ValueError("Give at least one layer, e.g. 7/2/3, 3/2/1.")
-    return layers
-
-
 def _grid(text) -> list:
     out = []
     for chunk in [t for t in str(text).replace(";", ",").replace(" ", ",").split(",") if t]:
@@ -137,22 +100,8 @@ def _grid(text) -> list:
     return out
 
 
-def _fmt(x, digits: int = 4) -> str:
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}".replace(",", " ") if abs(int(x)) >= 100000 else str(int(x))
-    x = float(x)
-    if math.isinf(x):
-        return "∞"
-    if x == int(x) and abs(x) < 1e12:
-        return str(int(x))
-    return f"{x:.{digits}g}"
-
-
-def _bytes(n: float) -> str:
-    for unit, div in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= div:
-            return f"{n / div:.2f} {unit}"
-    return f"{int(n)} B"
+_fmt = fmt_count
+_bytes = fmt_bytes
 
 
 # ----------------------------------------------------------------------------- families
