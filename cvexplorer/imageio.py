@@ -244,6 +244,74 @@ def working_copy(rgb: np.ndarray, max_pixels: int = WORKING_PIXELS) -> tuple[np.
     return np.ascontiguousarray(cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)), nw / w
 
 
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` resized to ``size`` = (width, height): area averaging to shrink, cubic to enlarge.
+
+    Booleans come back as uint8 0/1 (OpenCV does not resize booleans).
+
+    >>> resize(np.ones((4, 6), np.uint8), (3, 2)).shape
+    (2, 3)
+    """
+    import cv2  # lazy: `import cvexplorer.imageio` stays light for the CLI
+
+    a = np.asarray(image)
+    if a.dtype == np.bool_:
+        a = a.astype(np.uint8)
+    w, h = max(1, int(size[0])), max(1, int(size[1]))
+    interp = cv2.INTER_AREA if w <= a.shape[1] else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(np.ascontiguousarray(a), (w, h), interpolation=interp))
+
+
+def display_copy(image: np.ndarray, max_side: int) -> np.ndarray:
+    """``image`` shrunk so its longer side is at most ``max_side`` (unchanged when already small).
+
+    >>> display_copy(np.zeros((3000, 4000, 3), np.uint8), 2560).shape
+    (1920, 2560, 3)
+    """
+    a = np.asarray(image)
+    h, w = a.shape[:2]
+    if max(h, w) <= max_side:
+        return a
+    s = max_side / max(h, w)
+    return resize(a, (max(1, int(w * s)), max(1, int(h * s))))
+
+
+def encode_animation(frames: list[np.ndarray], path: str | os.PathLike, fps: float = 2.0) -> Path:
+    """Write RGB frames as an animated GIF (Pillow, one frame per step) or an MP4/AVI (OpenCV's writer).
+
+    Raises :class:`ImageSaveError` with a sentence for no frames, an unknown extension or an unwritable place.
+    """
+    p = Path(path)
+    if not frames:
+        raise ImageSaveError("There are no frames to record: the panel has no steps.")
+    ext = p.suffix.lower()
+    try:
+        if ext == ".gif":
+            from PIL import Image
+
+            ims = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+                   for f in frames]
+            # optimize=False keeps every step as its own frame even if two steps look alike.
+            ims[0].save(p, save_all=True, append_images=ims[1:], duration=int(1000 / fps), loop=0, optimize=False,
+                        disposal=1)
+        elif ext in (".mp4", ".avi"):
+            import cv2
+
+            h, w = frames[0].shape[:2]
+            w2, h2 = w - w % 2, h - h % 2  # codecs want even sizes
+            vw = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*("mp4v" if ext == ".mp4" else "MJPG")), fps, (w2, h2))
+            if not vw.isOpened():
+                raise ImageSaveError(f"Could not open a video writer for {p.name}.")
+            for f in frames:
+                vw.write(np.ascontiguousarray(f[:h2, :w2, ::-1]))
+            vw.release()
+        else:
+            raise ImageSaveError(f"Record as .gif or .mp4, not {ext or 'a file without extension'}.")
+    except OSError as exc:
+        raise ImageSaveError(f"Could not save {p.name}: {exc.strerror or exc}.") from None
+    return p
+
+
 def encode_png(rgb: np.ndarray) -> bytes:
     """Encode an RGB (or grey) uint8 array as PNG bytes (Pillow: lighter to import than OpenCV)."""
     import io

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cvexplorer.imageio import save_png
+from cvexplorer.imageio import encode_animation, resize, save_png
 
 from .widgets.util import grab_array
 
-__all__ = ["panel_array", "save_panel_png", "MAX_CAPTURE"]
+__all__ = ["panel_array", "save_panel_png", "encode_animation", "MAX_CAPTURE"]
 
 MAX_CAPTURE = (3840, 2160)
 
@@ -33,10 +33,7 @@ def panel_array(panel, size: tuple[int, int] | None = None) -> np.ndarray:
         panel.resize(old)
         return arr
     # A panel inside the window: grab at its size and scale to the requested one.
-    import cv2
-
-    arr = grab_array(panel)
-    return cv2.resize(arr, (w, h), interpolation=cv2.INTER_AREA if w < arr.shape[1] else cv2.INTER_CUBIC)
+    return resize(grab_array(panel), (w, h))
 
 
 def save_panel_png(panel, path: str | Path, size: tuple[int, int] | None = None) -> Path:
@@ -45,43 +42,7 @@ def save_panel_png(panel, path: str | Path, size: tuple[int, int] | None = None)
 
 
 # -- recordings of step-throughs -------------------------------------------------------------------
-# GIF through Pillow (already our image reader: no extra dependency, exact palette control, one
-# frame per step); MP4 through OpenCV's bundled FFmpeg writer (mp4v), also already a dependency.
-
-def encode_animation(frames: list[np.ndarray], path: str | Path, fps: float = 2.0) -> Path:
-    """Write RGB frames as an animated GIF or an MP4 (chosen by the file extension)."""
-    from cvexplorer.imageio import ImageSaveError
-
-    p = Path(path)
-    if not frames:
-        raise ImageSaveError("There are no frames to record: the panel has no steps.")
-    ext = p.suffix.lower()
-    try:
-        if ext == ".gif":
-            from PIL import Image
-
-            ims = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-                   for f in frames]
-            # optimize=False keeps every step as its own frame even if two steps look alike.
-            ims[0].save(p, save_all=True, append_images=ims[1:], duration=int(1000 / fps), loop=0, optimize=False,
-                        disposal=1)
-        elif ext in (".mp4", ".avi"):
-            import cv2
-
-            h, w = frames[0].shape[:2]
-            w2, h2 = w - w % 2, h - h % 2  # codecs want even sizes
-            vw = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*("mp4v" if ext == ".mp4" else "MJPG")), fps, (w2, h2))
-            if not vw.isOpened():
-                raise ImageSaveError(f"Could not open a video writer for {p.name}.")
-            for f in frames:
-                vw.write(np.ascontiguousarray(f[:h2, :w2, ::-1]))
-            vw.release()
-        else:
-            raise ImageSaveError(f"Record as .gif or .mp4, not {ext or 'a file without extension'}.")
-    except OSError as exc:
-        raise ImageSaveError(f"Could not save {p.name}: {exc.strerror or exc}.") from None
-    return p
-
+# Encoding (GIF through Pillow, MP4 through OpenCV's writer) is cvexplorer.imageio.encode_animation.
 
 class TraceRecorder:
     """Grabs one frame per step of a panel's TracePlayer, driven by a QTimer (the GUI stays live),

@@ -18,6 +18,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from cvexplorer.imageio import display_copy
+
 from ..themes import THEMES, Theme
 
 __all__ = ["ImageCanvas", "COLORMAPS", "LabelBatch", "rects_path", "lines_path"]
@@ -159,14 +161,7 @@ class ImageCanvas(pg.GraphicsView):
         a = np.asarray(image)
         h, w = a.shape[:2]
         first = self.image_shape is None or self.image_shape[:2] != (h, w)
-        shown = a
-        if max(h, w) > self.max_display:
-            import cv2
-
-            s = self.max_display / max(h, w)
-            interp = cv2.INTER_AREA if a.dtype == np.uint8 or a.ndim == 2 else cv2.INTER_AREA
-            shown = cv2.resize(a if a.dtype != np.bool_ else a.astype(np.uint8), (max(1, int(w * s)), max(1, int(h * s))),
-                               interpolation=interp)
+        shown = display_copy(a, self.max_display)  # a 12-MP photo is drawn from a screen-sized copy
         shown = np.ascontiguousarray(shown)
         if shown.ndim == 2 or colormap is not None:
             if levels is None:
