@@ -40,7 +40,8 @@ def _screenshot(argv: Sequence[str]) -> int:
     ap.add_argument("--size", default="1600x1000", help="WxH in pixels (default 1600x1000)")
     ap.add_argument("--theme", default="light", choices=("light", "dark", "projector"))
     ap.add_argument("--image", help="an image file to load into the panel")
-    ap.add_argument("--step", type=int, help="go to this step of the panel's step-through")
+    ap.add_argument("--step", type=int, help="go to this step of the panel's step-through (1 = the first, as the "
+                    "player counts)")
     ap.add_argument("--demo", action="store_true", help="drive the panel's main interaction first (a click, a box…)")
     ap.add_argument("--window", action="store_true", help="render the whole window, not only the panel")
     ap.add_argument("--presentation", action="store_true", help="render the window in presentation mode")

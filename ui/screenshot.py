@@ -36,6 +36,8 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
 
     get_spec(panel_id)
     th = get_theme(theme)
+    if step is not None and step < 1:
+        raise ValueError(f"--step counts from 1 (the first step, as the player shows it), not {step}.")
     rgb = load_image_info(image).rgb if image else None
     from .context import AppContext, ensure_app
     from .widgets.util import grab_array
@@ -66,6 +68,9 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
     target.resize(*size)
     target.show()
     app.processEvents()
+    if demo and rgb is not None and panel.demo_replaces_input:
+        raise ValueError(f"The {panel_id} panel's --demo loads its own example, which would replace --image: "
+                         "give one of the two.")
     if rgb is not None:
         panel.set_image(rgb, str(image))
     panel.wait_idle(timeout_s)
@@ -73,9 +78,12 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
         panel.demo()
         panel.wait_idle(timeout_s)
     if step is not None:
-        if panel.player() is None:
+        player = panel.player()
+        if player is None:
             raise ValueError(f"The {panel_id} panel has no step-through, so --step does not apply.")
-        panel.go_to_step(step)
+        if step > player.length:
+            raise ValueError(f"--step {step} is past the last step: this step-through has {player.length}.")
+        panel.go_to_step(step - 1)
         panel.wait_idle(timeout_s)
     for _ in range(3):
         app.processEvents()

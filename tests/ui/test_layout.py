@@ -146,3 +146,13 @@ def _overlap_matters(parent, a, b) -> bool:
 
 def _name(w) -> str:
     return w.objectName() or type(w).__name__
+
+
+def test_welcome_shows_every_card_with_its_picture_at_1280x720_projector(win):
+    win.apply_theme("projector")
+    win.show_panel("welcome")
+    _lay_out(win, (1280, 720))
+    page = win.current_panel()
+    for pid, (x, y, w, h) in page.card_rects().items():
+        assert x >= 0 and y >= 0 and x + w <= page.width() and y + h <= page.height(), pid
+        assert h >= 100 and w >= 200, (pid, w, h)

@@ -36,6 +36,8 @@ def test_screenshot_list():
     (("screenshot", "welcome", "x.png", "--size", "big"), "--size must look like"),
     (("screenshot", "welcome", "x.png", "--image", "/no/such.png"), "does not exist"),
     (("/no/such/image.png",), "does not exist"),
+    (("screenshot", "nms", "x.png", "--step", "-1"), "counts from 1"),
+    (("screenshot", "nms", "x.png", "--step", "0"), "counts from 1"),
 ])
 def test_bad_input_exits_nonzero_with_one_sentence(tmp_path, args, words):
     r = run_cli(*args)

@@ -28,6 +28,8 @@ class Panel(QWidget):
     #: Does File > Open image... feed this panel? (and drag-and-drop)
     accepts_images: bool = True
     accepts_stereo: bool = False
+    #: Does :meth:`demo` load its own example (so a screenshot cannot honour ``--image`` with ``--demo``)?
+    demo_replaces_input: bool = False
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)

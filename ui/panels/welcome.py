@@ -1,12 +1,49 @@
-"""The welcome page: every panel with its one-line description; a click opens it."""
+"""The welcome page: every panel as a card (a picture of it and its name); a click opens it.
+
+The pictures are small PNGs in ``assets/`` (``thumb-<panel>.png``), rendered from each panel's
+built-in sample by ``assets/make_thumbnails.py`` and committed, so start-up renders nothing.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from importlib import resources
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
 from ..registry import PANELS
+from ..widgets.text import ElidedLabel, WrapLabel
 from .base import Panel
+
+__all__ = ["PanelWidget", "thumbnail_path"]
+
+_COLUMNS = 3
+
+
+def thumbnail_path(panel_id: str):
+    """Where the card picture of ``panel_id`` lives (it may be missing in a source checkout)."""
+    return resources.files("cvexplorer.assets") / f"thumb-{panel_id}.png"
+
+
+class _Thumb(QLabel):
+    """A picture that scales to the room its card has, keeping its aspect ratio."""
+
+    def __init__(self, pixmap: QPixmap) -> None:
+        super().__init__()
+        self._pixmap = pixmap
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        if not self._pixmap.isNull() and self.width() > 8 and self.height() > 8:
+            self.setPixmap(self._pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
+        super().resizeEvent(ev)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(240, 150)
 
 
 class PanelWidget(Panel):
@@ -16,46 +53,56 @@ class PanelWidget(Panel):
         super().__init__(ctx, parent)
         title = QLabel("cvexplorer")
         title.setObjectName("Big")
-        intro = QLabel("Computer-vision arithmetic and algorithms you can see and check. Open a panel, "
-                       "load your own photo (Ctrl+O or drag it here), and step through what the algorithm does.")
-        intro.setWordWrap(True)
+        intro = WrapLabel("Computer-vision arithmetic and algorithms you can see and check. Open a panel, load "
+                          "your own photo (Ctrl+O or drag it here) and step through what the algorithm does.")
         grid = QGridLayout()
-        grid.setSpacing(12)
+        grid.setSpacing(10)
         self.cards: dict[str, QPushButton] = {}
         specs = [p for p in PANELS if p.id != "welcome"]
         for i, spec in enumerate(specs):
-            # A button holding wrapping labels: QPushButton's own text never wraps.
-            b = QPushButton()
-            b.setObjectName("WelcomeCard")
-            t = QLabel(f"<b>{spec.title}</b>")
-            d = QLabel(spec.description)
-            d.setWordWrap(True)
-            inner_lay = QVBoxLayout(b)
-            for lab in (t, d):
-                lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-                lab.setStyleSheet("background: transparent;")
-                inner_lay.addWidget(lab)
-            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-            b.setToolTip(f"Open the {spec.title} panel ({spec.id})")
-            b.clicked.connect(lambda _=False, pid=spec.id: ctx.open_panel(pid))
-            self.cards[spec.id] = b
-            grid.addWidget(b, i // 2, i % 2)
-        shortcuts = QLabel("Space play/pause · ←/→ step · Home/End · Ctrl+O open image · "
-                           "Ctrl+Shift+S save PNG · F11 full screen · F5 presentation mode")
-        shortcuts.setObjectName("Muted")
-        shortcuts.setWordWrap(True)
-        inner = QWidget()
-        lay = QVBoxLayout(inner)
+            card = self._card(spec)
+            self.cards[spec.id] = card
+            grid.addWidget(card, i // _COLUMNS, i % _COLUMNS)
+        for r in range((len(specs) + _COLUMNS - 1) // _COLUMNS):
+            grid.setRowStretch(r, 1)
+        for c in range(_COLUMNS):
+            grid.setColumnStretch(c, 1)
+        shortcuts = ElidedLabel("Space play/pause · ←/→ step · Home/End · Ctrl+O open image · "
+                                "Ctrl+Shift+S save PNG · F11 full screen · F5 presentation", "Muted")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
         lay.addWidget(title)
         lay.addWidget(intro)
-        lay.addLayout(grid)
+        lay.addLayout(grid, 1)
         lay.addWidget(shortcuts)
-        lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        scroll.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+    def _card(self, spec) -> QPushButton:
+        # A button holding a picture and labels: QPushButton's own text never wraps.
+        b = QPushButton()
+        b.setObjectName("WelcomeCard")
+        b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        b.setMinimumHeight(60)
+        b.setToolTip(f"{spec.title}: {spec.description}")
+        b.clicked.connect(lambda _=False, pid=spec.id: self.ctx.open_panel(pid))
+        path = thumbnail_path(spec.id)
+        thumb = _Thumb(QPixmap(str(path)) if path.is_file() else QPixmap())
+        name = ElidedLabel(spec.title, "Title")
+        name.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        inner = QVBoxLayout(b)
+        inner.setContentsMargins(6, 6, 6, 6)
+        inner.setSpacing(4)
+        inner.addWidget(thumb, 1)
+        inner.addWidget(name)
+        for lab in (thumb, name):
+            lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            lab.setStyleSheet("background: transparent;")
+        return b
+
+    def card_rects(self) -> dict[str, tuple[int, int, int, int]]:
+        """Each card's (x, y, w, h) in this page's coordinates (tests check every card is on screen)."""
+        out = {}
+        for pid, card in self.cards.items():
+            p = card.mapTo(self, card.rect().topLeft())
+            out[pid] = (p.x(), p.y(), card.width(), card.height())
+        return out
+

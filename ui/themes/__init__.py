@@ -118,6 +118,7 @@ class Theme:
         QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; font-weight: bold; }}
         QLabel#Muted {{ color: {self.muted}; }}
         QLabel#Error, QLabel#Warning {{ color: {self.error}; font-weight: bold; }}
+        QLabel#Title {{ font-weight: bold; }}
         QLabel#Big {{ font-size: {int(f * 1.5)}pt; font-weight: bold; }}
         QLabel#Mono, QTextEdit#Mono, QPlainTextEdit#Mono {{ font-family: "DejaVu Sans Mono", monospace;
                                                            font-size: {self.mono_pt}pt; }}
