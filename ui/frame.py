@@ -35,6 +35,7 @@ __all__ = ["PanelFrame", "Banner", "SIDE_SHARE"]
 
 #: The side column's share of the frame's width, and its bounds in pixels (window, presentation).
 SIDE_SHARE = {False: (0.27, 240, 560), True: (0.25, 200, 480)}
+_MAX_MESSAGE = 600  # characters of a banner message (its tooltip holds them all)
 
 
 class Banner(QFrame):
@@ -70,7 +71,9 @@ class Banner(QFrame):
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)
-        self.text.setText(" ".join(str(text).split()))  # one line, whatever the message carried
+        # one line, whatever the message carried, and bounded: a file's contents never flood the banner
+        line = " ".join(str(text)[:_MAX_MESSAGE].split())
+        self.text.setText(line if len(str(text)) <= _MAX_MESSAGE else line + " …")
         self.progress.setVisible(busy)
         self._on_cancel = cancel
         self.cancel_btn.setVisible(cancel is not None)
