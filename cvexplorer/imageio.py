@@ -8,6 +8,7 @@ alpha images. OpenCV's decoder is the fallback for formats Pillow does not know.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,18 +324,33 @@ def encode_png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
-    """Write ``rgb`` to ``path`` as PNG; an unwritable place raises :class:`ImageSaveError`."""
+def write_file(path: str | os.PathLike, data: bytes, what: str = "file") -> Path:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    Only a new name or an existing regular file is replaced; a symlink, a device, a pipe or a folder
+    at ``path`` is refused with :class:`ImageSaveError` (saving must never clobber something else).
+    """
     p = Path(path)
-    data = encode_png(rgb)
-    tmp = p.with_name(p.name + ".part")  # written whole, then renamed: no half-written PNG is left
+    if os.path.lexists(p):
+        st = os.lstat(p)
+        if stat.S_ISLNK(st.st_mode):
+            raise ImageSaveError(f"Not saving the {what}: {p.name} is a link; choose a plain file name.")
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageSaveError(f"Not saving the {what}: {p.name} exists and is not a regular file.")
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.part")  # written whole, then renamed
     try:
-        tmp.write_bytes(data)
+        with open(tmp, "xb") as fh:
+            fh.write(data)
         os.replace(tmp, p)
     except OSError as exc:
-        try:  # e.g. the target is a folder: the write worked, the rename did not
+        try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass  # the folder itself is missing or unwritable: no .part was written
         raise ImageSaveError(f"Could not save {p.name}: {exc.strerror or exc}.") from None
     return p
+
+
+def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
+    """Write ``rgb`` to ``path`` as PNG (see :func:`write_file`); failures raise :class:`ImageSaveError`."""
+    return write_file(path, encode_png(rgb), "PNG")

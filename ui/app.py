@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         def done(info) -> None:
             self._add_recent(path)
             target.set_image(info.rgb, info.path)
-            target._cvx_image_path = info.path  # remembered for lessons
+            target.image_path = info.path  # remembered for lessons
             h, w = info.rgb.shape[:2]
             note = " ".join(info.notes)
             self.ctx.status(f"{Path(path).name}: {w}×{h} pixels. {note}".strip())
@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
         if path:
             panel = self.current_panel()
             save_lesson(path, self.current_id, panel.state(), theme=self.ctx.theme.name,
-                        image=getattr(panel, "_cvx_image_path", None))
+                        image=panel.image_path)
             self.ctx.status(f"Lesson saved to {path}.")
 
     def open_lesson_dialog(self) -> None:

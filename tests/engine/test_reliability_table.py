@@ -153,6 +153,19 @@ def _long_path(tmp: Path) -> Path:
     return p
 
 
+def _symlink(tmp: Path) -> Path:
+    target = _write(tmp / "precious.txt", "keep me")
+    link = tmp / "link.png"
+    link.symlink_to(target)
+    return link
+
+
+def _fifo(tmp: Path) -> Path:
+    p = tmp / "pipe.png"
+    os.mkfifo(p)
+    return p
+
+
 def _folder(tmp: Path) -> Path:
     p = tmp / "a_folder"
     p.mkdir()
@@ -498,7 +511,11 @@ SAVING = [
     Case("save-missing-folder", "Save PNG → save_png", _save(lambda t: t / "no_such_folder" / "out.png"),
          ImageSaveError, ("Could not save out.png: No such file or directory",)),
     Case("save-onto-a-folder", "Save PNG → save_png", _save(lambda t: _folder(t)),
-         ImageSaveError, ("Could not save a_folder: Is a directory",)),
+         ImageSaveError, ("Not saving the PNG: a_folder exists and is not a regular file",)),
+    Case("save-onto-a-symlink", "Save PNG → save_png", _save(lambda t: _symlink(t)),
+         ImageSaveError, ("Not saving the PNG: link.png is a link",)),
+    Case("save-onto-a-fifo", "Save PNG → save_png", _save(lambda t: _fifo(t)),
+         ImageSaveError, ("Not saving the PNG: pipe.png exists and is not a regular file",)),
 ]
 
 CASES: list[Case] = IMAGES + STEREO + HOMOGRAPHY + DETECTIONS + ONNX + SAVING
@@ -536,3 +553,13 @@ def test_a_failed_save_leaves_no_part_file(tmp_path):
     with pytest.raises(ImageSaveError):
         save_png(folder, np.zeros((4, 4, 3), np.uint8))
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+
+
+def test_a_refused_save_leaves_the_link_and_its_target_alone(tmp_path):
+    link = _symlink(tmp_path)
+    with pytest.raises(ImageSaveError):
+        save_png(link, np.zeros((4, 4, 3), np.uint8))
+    assert link.is_symlink() and (tmp_path / "precious.txt").read_text() == "keep me"
+    save_png(tmp_path / "fresh.png", np.zeros((4, 4, 3), np.uint8))  # a new name and a regular file are fine
+    save_png(tmp_path / "fresh.png", np.ones((4, 4, 3), np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.png", "link.png", "precious.txt"]

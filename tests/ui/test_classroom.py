@@ -122,6 +122,17 @@ def test_lesson_with_missing_image_opens_the_rest(win, tmp_path):
     assert any("gone.png" in e and "rest of the lesson" in e for e in win.ctx.errors)
 
 
+def test_a_lesson_the_panel_refuses_changes_nothing(win, tmp_path):
+    win.apply_theme("dark")
+    win.show_panel("calculator")
+    before = win.current_panel().state()
+    lp = save_lesson(tmp_path / "l.json", "nms", {"iou": "not a number", "step": 2}, theme="projector")
+    with pytest.raises(LessonError, match="nothing was changed"):
+        win.open_lesson(str(lp))
+    assert win.current_id == "calculator" and win.ctx.theme.name == "dark"
+    assert win.current_panel().state() == before
+
+
 def test_bad_lesson_files(tmp_path):
     p = tmp_path / "x.json"
     p.write_text("{not json")

@@ -34,6 +34,8 @@ class Panel(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        #: The file the current image came from (saved into lessons), if any.
+        self.image_path: str | None = None
         #: The panel's :class:`~cvexplorer.ui.frame.PanelFrame`, once :meth:`use_frame` built it.
         self.frame: PanelFrame | None = None
         ctx.themeChanged.connect(self._on_theme)
