@@ -24,6 +24,11 @@ __all__ = [
 MAX_PIXELS = 300_000_000
 #: Above this, panels compute on a downscaled working copy (12 MP phones stay full size).
 WORKING_PIXELS = 16_000_000
+#: Above this, an image is decoded at a reduced scale (an integer factor), so a 289 MP file does not
+#: need gigabytes of copies; the notice says so.
+FULL_DECODE_PIXELS = 64_000_000
+#: Files larger than this are not read at all.
+MAX_FILE_BYTES = 2_000_000_000
 
 
 class ImageLoadError(ValueError):
@@ -81,17 +86,23 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 def load_image_info(path: str | os.PathLike) -> LoadedImage:
     """Like :func:`load_image` but also says what was converted (for a notice in the UI)."""
     p = Path(path)
-    name = _name(p)
+    name = " ".join(_name(p).split())  # a newline in a file name must not break the sentence
     try:
-        if not p.exists():
-            raise ImageLoadError(f"{name} does not exist.")
-        if p.is_dir():
-            raise ImageLoadError(f"{name} is a folder, not an image file.")
-        size = p.stat().st_size
-    except OSError as exc:  # too-long names, permission problems
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise ImageLoadError(f"{name} does not exist.") from None
+    except OSError as exc:  # too-long names, permission problems, a symlink loop
         raise ImageLoadError(f"{name} cannot be opened ({exc.strerror or exc}).") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageLoadError(f"{name} is a folder, not an image file.")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageLoadError(f"{name} is not a regular file (a device or a pipe cannot be read as an image).")
+    size = st.st_size
     if size == 0:
         raise ImageLoadError(f"{name} is empty (0 bytes).")
+    if size > MAX_FILE_BYTES:
+        raise ImageLoadError(f"{name} is {size / 1e9:.1f} GB; this app reads image files up to "
+                             f"{MAX_FILE_BYTES / 1e9:.0f} GB.")
     try:
         return _load_with_pillow(p, name)
     except ImageLoadError:
@@ -128,8 +139,16 @@ def _load_with_pillow(p: Path, name: str) -> LoadedImage:
         if getattr(im, "n_frames", 1) > 1:
             notes.append(f"{name} has {im.n_frames} frames; the first is shown.")
             im.seek(0)
+        factor = _reduction(w, h)
         try:
+            if factor > 1 and im.format == "JPEG":
+                im.draft(im.mode, (w // factor, h // factor))  # the decoder itself skips detail: cheap
             im.load()
+            if factor > 1:
+                if im.size[0] > w // factor * 1.5:  # draft did not (fully) apply
+                    im = im.reduce(max(1, round(im.size[0] / (w / factor))))
+                notes.append(f"{name} ({w}×{h}) was decoded at 1/{factor} scale ({im.size[0]}×{im.size[1]}) to "
+                             "keep memory bounded.")
             im = ImageOps.exif_transpose(im)
         except (OSError, SyntaxError, ValueError) as exc:
             msg = str(exc)
@@ -138,6 +157,35 @@ def _load_with_pillow(p: Path, name: str) -> LoadedImage:
             raise ImageLoadError(f"{name} is damaged and cannot be decoded ({msg}).") from None
         rgb = _pillow_to_rgb(im, notes)
     return LoadedImage(np.ascontiguousarray(rgb), str(p), (w, h), tuple(notes))
+
+
+def _reduction(w: int, h: int) -> int:
+    """The integer factor that brings w×h under FULL_DECODE_PIXELS (1 when it already is).
+
+    >>> _reduction(17000, 17000), _reduction(4000, 3000)
+    (3, 1)
+    """
+    k = 1
+    while (w // k) * (h // k) > FULL_DECODE_PIXELS:
+        k += 1
+    return k
+
+
+def _header_size(data: np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from a Radiance HDR or PFM header, read before OpenCV decodes anything."""
+    head = bytes(data[:4096])
+    try:
+        if head.startswith((b"#?RADIANCE", b"#?RGBE")):
+            for line in head.split(b"\n"):
+                parts = line.split()
+                if len(parts) == 4 and parts[0] in (b"-Y", b"+Y") and parts[2] in (b"+X", b"-X"):
+                    return int(parts[3]), int(parts[1])
+        if head[:2] in (b"PF", b"Pf"):
+            w, h = head[2:].split()[:2]
+            return int(w), int(h)
+    except ValueError:
+        return None
+    return None
 
 
 def _pillow_to_rgb(im, notes: list[str]) -> np.ndarray:
@@ -151,7 +199,9 @@ def _pillow_to_rgb(im, notes: list[str]) -> np.ndarray:
             notes.append("16-bit image scaled to 8 bits for display.")
         else:
             finite = arr[np.isfinite(arr)]
-            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            if not finite.size:
+                raise ImageLoadError("The image has no finite pixel values (every pixel is NaN or infinite).")
+            lo, hi = float(finite.min()), float(finite.max())
             if mode == "I" and lo >= 0 and hi <= 255:
                 pass
             elif mode == "I" and lo >= 0 and hi <= 65535:
@@ -180,6 +230,10 @@ def _load_with_opencv(p: Path, name: str) -> LoadedImage:
     import cv2
 
     data = np.fromfile(str(p), dtype=np.uint8)  # fromfile handles non-ASCII paths; imread does not
+    size = _header_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise ImageLoadError(f"{name} claims {size[0]}×{size[1]} pixels ({size[0] * size[1] / 1e6:.0f} MP), more "
+                             f"than the {MAX_PIXELS / 1e6:.0f} MP this app loads; it was refused before decoding.")
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise ImageLoadError(f"{name} is not an image this app can read.")

@@ -146,3 +146,47 @@ def test_working_copy_keeps_aspect():
 def test_save_to_unwritable_place(tmp_path):
     with pytest.raises(ImageSaveError, match="Could not save"):
         save_png(tmp_path / "no_such_dir" / "x.png", np.zeros((2, 2, 3), np.uint8))
+
+
+# -- hostile and giant files (issue: reliability round 2) ---------------------------------------------
+def test_a_fifo_is_refused_without_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "photo.png"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageLoadError, match="not a regular file"):
+        load_image(fifo)  # returns at once: a pipe is never opened
+
+
+def test_a_radiance_header_claiming_400_mp_is_refused_before_decoding(tmp_path):
+    p = tmp_path / "huge.hdr"
+    p.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 20000 +X 20000\n" + b"\x00" * 64)
+    with pytest.raises(ImageLoadError, match="20000×20000 pixels .* refused before decoding"):
+        load_image(p)
+
+
+def test_a_large_image_is_decoded_at_a_reduced_scale(tmp_path, monkeypatch):
+    import cvexplorer.imageio as io
+
+    monkeypatch.setattr(io, "FULL_DECODE_PIXELS", 100 * 100)
+    img = np.zeros((300, 240, 3), np.uint8)
+    img[:, 120:] = 200
+    info = io.load_image_info(io.save_png(tmp_path / "big.png", img))
+    assert info.rgb.shape == (100, 80, 3) and info.original_size == (240, 300)
+    assert "1/3 scale" in " ".join(info.notes)
+    assert info.rgb[:, :39].max() == 0 and info.rgb[:, 41:].min() == 200
+
+
+def test_an_all_nan_float_tiff_says_so(tmp_path):
+    from PIL import Image
+
+    p = tmp_path / "nan.tif"
+    Image.fromarray(np.full((4, 5), np.nan, np.float32), mode="F").save(p)
+    with pytest.raises(ImageLoadError, match="no finite pixel values"):
+        load_image(p)
+
+
+def test_a_newline_in_a_file_name_does_not_reach_the_message(tmp_path):
+    with pytest.raises(ImageLoadError) as info:
+        load_image(tmp_path / "two\nlines.png")
+    assert "\n" not in str(info.value)
