@@ -27,13 +27,20 @@ class CliError(Exception):
     """A user error: its message is printed as one sentence."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one sentence (exit 2) instead of a usage dump."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        raise CliError(f"{message[0].upper() + message[1:]} (see `{self.prog} --help`).")
+
+
 def _fail(msg: str) -> int:
     print(f"cvexplorer: {msg}", file=sys.stderr)
     return 2
 
 
 def _screenshot(argv: Sequence[str]) -> int:
-    ap = argparse.ArgumentParser(prog="cvexplorer screenshot", description="Render a panel offscreen to a PNG.")
+    ap = _Parser(prog="cvexplorer screenshot", description="Render a panel offscreen to a PNG.")
     ap.add_argument("panel", nargs="?", help="panel id (see --list)")
     ap.add_argument("out", nargs="?", help="output PNG path")
     ap.add_argument("--list", action="store_true", help="print the panel ids, one per line")
@@ -63,7 +70,7 @@ def _screenshot(argv: Sequence[str]) -> int:
 
 
 def _gui(argv: Sequence[str]) -> int:
-    ap = argparse.ArgumentParser(prog="cvexplorer", description="A visual explorer of computer-vision arithmetic "
+    ap = _Parser(prog="cvexplorer", description="A visual explorer of computer-vision arithmetic "
                                  "and algorithms. Subcommands: " + ", ".join(SUBCOMMANDS) + ".")
     ap.add_argument("image", nargs="?", help="an image to open")
     ap.add_argument("--panel", help="panel to open first")
@@ -92,7 +99,7 @@ def _gui(argv: Sequence[str]) -> int:
 
 
 def _open(argv: Sequence[str]) -> int:
-    ap = argparse.ArgumentParser(prog="cvexplorer open", description="Open a saved lesson (JSON).")
+    ap = _Parser(prog="cvexplorer open", description="Open a saved lesson (JSON).")
     ap.add_argument("lesson")
     args = ap.parse_args(argv)
     from pathlib import Path

@@ -38,6 +38,8 @@ def test_screenshot_list():
     (("/no/such/image.png",), "does not exist"),
     (("screenshot", "nms", "x.png", "--step", "-1"), "counts from 1"),
     (("screenshot", "nms", "x.png", "--step", "0"), "counts from 1"),
+    (("screenshot", "--size"), "expected one argument"),
+    (("--bogus",), "Unrecognized arguments: --bogus"),
 ])
 def test_bad_input_exits_nonzero_with_one_sentence(tmp_path, args, words):
     r = run_cli(*args)
