@@ -22,7 +22,12 @@ def user_message(exc: BaseException) -> str:
         return text if text.endswith((".", "!", "?", ")")) else text + "."
     if isinstance(exc, MemoryError):
         return "Not enough memory for this operation; try a smaller image or setting."
-    return f"Unexpected error ({type(exc).__name__}: {text[:200] or 'no details'}); the details are in {log_path()}."
+    if isinstance(exc, (OverflowError, ZeroDivisionError)):
+        return "A setting or an input is too large or too small for this computation; try a value in a normal range."
+    if isinstance(exc, RecursionError):
+        return "The input is nested too deeply to read; a lesson or a detection file is a flat list."
+    what = f" ({text[:160]})" if text else ""
+    return f"Something went wrong in cvexplorer{what}; the app keeps running and the details are in {log_path()}."
 
 
 def log_path() -> Path:
