@@ -4,7 +4,8 @@
 ``cvexplorer screenshot PANEL OUT.png [...]``         render a panel offscreen to a PNG
 ``cvexplorer screenshot --list``                      the panel ids, one per line
 ``cvexplorer calc FAMILY [...]``                      a formula with its derivation
-``cvexplorer models [DIR ...]``                       SAM model pairs found, with their variants
+``cvexplorer models [DIR ...]``                       installed models and SAM pairs found, with their variants
+``cvexplorer models get ID | install FILE | remove ID``  fetch, install or remove a catalogue model
 ``cvexplorer bench [NAME ...]``                       the benchmark suite, as a table
 ``cvexplorer open LESSON.json``                       open a saved lesson
 
@@ -118,9 +119,9 @@ def _calc(argv: Sequence[str]) -> int:
 
 
 def _models(argv: Sequence[str]) -> int:
-    from cvexplorer.sam import models_cli
+    from cvexplorer.models_cli import main as models_main
 
-    return models_cli(list(argv))
+    return models_main(list(argv))
 
 
 def _bench(argv: Sequence[str]) -> int:
