@@ -16,7 +16,31 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
-__all__ = ["WorkerPool", "Debouncer"]
+__all__ = ["WorkerPool", "Debouncer", "CancelToken", "progress_channel"]
+
+
+class CancelToken:
+    """A Cancel button's promise to a worker: the job polls ``token()`` between chunks and stops."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+
+class _ProgressRelay(QObject):
+    report = Signal(object)
+
+
+def progress_channel(callback: Callable[..., None], parent: QObject) -> Callable[..., None]:
+    """A function any thread may call; ``callback(*args)`` then runs on the GUI thread (queued)."""
+    relay = _ProgressRelay(parent)
+    relay.report.connect(lambda args: callback(*args))
+    return lambda *args: relay.report.emit(args)
 
 
 class _Relay(QObject):
