@@ -109,7 +109,10 @@ def leave_presentation(win) -> None:
     saved = win._pres_saved
     win.presenting = False
     QApplication.instance().removeEventFilter(win._pointer_filter)
+    win.pointer.hide()
     win.pointer.deleteLater()
+    win.pres_bar.hide()  # out of the layout now: deleteLater alone leaves it there until the event loop runs
+    win.pres_bar.setParent(None)
     win.pres_bar.deleteLater()
     panel = win.current_panel()
     if panel is not None and hasattr(panel, "set_presentation"):
