@@ -1,39 +1,60 @@
 # Two commands on a fresh machine: `make run` (install + launch) and `make test` (install + all tests).
+# `make run` installs only what the app needs; `make test` adds the dev extras (pytest, build...).
+# `make wheel` and `make bundle` build out of tree (a temporary copy of the source) and never touch .venv.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+DIST ?= dist
 
-.PHONY: run test test-fast bench soak screenshots wheel bundle clean
+.PHONY: run test test-fast bench soak screenshots wheel bundle bundle-gpu install-desktop check-qt clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e .
 	$(BIN)/python packaging/check_qt.py
-	touch $(STAMP)
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(DEV_STAMP)
+
+# The Qt check runs before each launch: it loads the platform plugin this display needs and prints
+# the apt/dnf line for any missing system library.
+run: $(RUN_STAMP)
+	$(BIN)/python packaging/check_qt.py
 	$(BIN)/cvexplorer $(ARGS)
 
-test: $(STAMP)
+check-qt: $(RUN_STAMP)
+	$(BIN)/python packaging/check_qt.py $(ARGS)
+
+install-desktop: $(RUN_STAMP)
+	$(BIN)/cvexplorer install-desktop $(ARGS)
+
+test: $(DEV_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/cvexplorer bench
 
-soak: $(STAMP)
+soak: $(DEV_STAMP)
 	CVEXPLORER_SOAK_SECONDS=$${CVEXPLORER_SOAK_SECONDS:-300} QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow tests/ui/test_soak.py -s
 
-wheel: $(STAMP)
-	$(BIN)/python -m build --wheel
+wheel: $(DEV_STAMP)
+	$(BIN)/python packaging/build.py wheel --outdir $(DIST)
 
-bundle: $(STAMP)
-	$(BIN)/python -m pip install ".[package]"
-	$(BIN)/pyinstaller --noconfirm packaging/cvexplorer.spec
+# A one-folder app in $(DIST)/cvexplorer-cpu (onnxruntime CPU build), built in its own venv, headless.
+bundle:
+	$(PY) packaging/build.py bundle --outdir $(DIST) --python $(PY)
+
+# The same with onnxruntime-gpu: usable only where CUDA 13 and cuDNN 9 are installed (~280 MB more).
+bundle-gpu:
+	$(PY) packaging/build.py bundle --gpu --outdir $(DIST) --python $(PY)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

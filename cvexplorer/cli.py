@@ -8,6 +8,7 @@
 ``cvexplorer models get ID | install FILE | remove ID``  fetch, install or remove a catalogue model
 ``cvexplorer bench [NAME ...]``                       the benchmark suite, as a table
 ``cvexplorer open LESSON.json``                       open a saved lesson
+``cvexplorer install-desktop [--uninstall]``          add (remove) the menu entry and icon for this user
 
 Bad input prints one sentence on stderr and exits with status 2; never a traceback. The GUI and
 heavy libraries are imported only by the subcommand that needs them.
@@ -21,7 +22,7 @@ from typing import Sequence
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("screenshot", "calc", "models", "bench", "open")
+SUBCOMMANDS = ("screenshot", "calc", "models", "bench", "open", "install-desktop")
 
 
 class CliError(Exception):
@@ -130,15 +131,79 @@ def _bench(argv: Sequence[str]) -> int:
     return bench_main(list(argv))
 
 
+def _install_desktop(argv: Sequence[str]) -> int:
+    from cvexplorer.desktop import main as desktop_main
+
+    return desktop_main(list(argv))
+
+
+# Third-party imports the app needs: top-level module -> (what to call it, the pip command that fixes it).
+_DEPENDENCIES = {
+    "cv2": ("OpenCV (cv2)", "pip install --force-reinstall opencv-python-headless"),
+    "onnxruntime": ("onnxruntime", "pip install --force-reinstall onnxruntime-gpu (or onnxruntime, CPU only)"),
+    "PySide6": ("PySide6", "pip install --force-reinstall 'PySide6-Essentials>=6.6,<6.12'"),
+    "shiboken6": ("PySide6", "pip install --force-reinstall 'PySide6-Essentials>=6.6,<6.12'"),
+    "pyqtgraph": ("pyqtgraph", "pip install --force-reinstall pyqtgraph"),
+    "numpy": ("NumPy", "pip install --force-reinstall numpy"),
+    "onnx": ("onnx", "pip install --force-reinstall onnx"),
+    "PIL": ("Pillow", "pip install --force-reinstall Pillow"),
+}
+
+
+def _broken_dependency(exc: BaseException) -> str:
+    """One sentence for a missing or broken third-party import, or '' if ``exc`` is not one.
+
+    A half-removed package (``opencv-python`` uninstalled beside ``opencv-python-headless``, which
+    share ``cv2/``) imports as an empty namespace, so an AttributeError on it counts too.
+    """
+    root = ""
+    if isinstance(exc, ImportError):
+        name = exc.name or ""
+        root = name.split(".")[0]
+        if root not in _DEPENDENCIES:  # e.g. a shared library a compiled module needs
+            root = next((m for m in _DEPENDENCIES if f"'{m}" in str(exc) or f" {m}" in str(exc)
+                         or str(exc).startswith(m)), "")
+    elif isinstance(exc, AttributeError):
+        root = next((m for m in _DEPENDENCIES if m in sys.modules and sys.modules[m] is not None
+                     and getattr(sys.modules[m], "__file__", None) is None
+                     and f"module '{m}" in str(exc)), "")
+    if not root:
+        return ""
+    what, fix = _DEPENDENCIES[root]
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    detail = lines[-1][:200] if lines else type(exc).__name__  # numpy puts the cause on its last line
+    extra = (" (if opencv-python was installed beside it, uninstall both first: they share the cv2 folder)"
+             if root == "cv2" else "")
+    return f"{what} is missing or broken ({detail}); reinstall it with `{fix}`{extra}."
+
+
+def _quiet_qt(command: str) -> None:
+    """Drop Qt's harmless offscreen noise before any window exists (commands that start Qt)."""
+    if command in ("screenshot", "open", "gui"):
+        try:
+            from cvexplorer.ui.qt_messages import install
+        except ImportError:
+            return  # a broken PySide6 is reported by the command itself
+        install()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"screenshot": _screenshot, "calc": _calc, "models": _models, "bench": _bench, "open": _open}
+    handlers = {"screenshot": _screenshot, "calc": _calc, "models": _models, "bench": _bench, "open": _open,
+                "install-desktop": _install_desktop}
     try:
         if argv and argv[0] in handlers:
+            _quiet_qt(argv[0])
             return int(handlers[argv[0]](argv[1:]) or 0)
+        _quiet_qt("gui")
         return int(_gui(argv) or 0)
     except CliError as exc:
         return _fail(str(exc))
+    except (ImportError, AttributeError) as exc:
+        msg = _broken_dependency(exc)
+        if not msg:
+            raise
+        return _fail(msg)
     except (ValueError, OSError) as exc:  # the engine's sentences (ImageLoadError, bad sizes, ...)
         return _fail(str(exc))
     except KeyboardInterrupt:

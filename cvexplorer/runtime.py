@@ -8,14 +8,20 @@ is ``session.get_providers()``. Every session the explorer makes goes through
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import os
+import struct
+import sys
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "DEVICES", "SessionInfo", "create_session", "provider_label", "set_preferred_device",
-    "preferred_device", "available_providers", "gpu_info", "ModelLoadError",
+    "preferred_device", "available_providers", "gpu_info", "ModelLoadError", "cuda_problem",
 ]
 
 #: Device choices offered in the UI's device menu.
@@ -89,6 +95,108 @@ def _requested_providers(device: str, available: list[str]) -> list[str]:
     return gpu + ["CPUExecutionProvider"]
 
 
+def elf_needed(path: str | os.PathLike) -> list[str] | None:
+    """The ``DT_NEEDED`` names of a 64-bit little-endian ELF shared library, or None if unreadable.
+
+    Read from the file (no ``ldd``, nothing executed or loaded).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+            return None
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+        sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+        names: list[str] = []
+        for _name, sh_type, _flags, _addr, off, size, link, _info, _align, entsize in sections:
+            if sh_type != 6:  # SHT_DYNAMIC
+                continue
+            stroff = sections[link][4]
+            for i in range(0, size, entsize or 16):
+                tag, val = struct.unpack_from("<qQ", data, off + i)
+                if tag == 0:  # DT_NULL
+                    break
+                if tag == 1:  # DT_NEEDED
+                    end = data.index(b"\0", stroff + val)
+                    names.append(data[stroff + val:end].decode())
+        return names
+    except (OSError, ValueError, IndexError, struct.error):
+        return None
+
+
+def _can_load(name: str) -> str:
+    """'' if the shared library loads (by name, through the normal search path), else the loader's reason."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(name)
+        return ""
+    except OSError as exc:
+        return str(exc).split(": ")[-1] or "cannot be loaded"
+
+
+# What each library is, for the sentence a user reads.
+_CUDA_LIB_ROLE = {"libcuda.so": "the NVIDIA driver", "libcudnn.so": "cuDNN", "libcudart.so": "the CUDA runtime",
+                  "libcublas": "cuBLAS", "libcurand": "cuRAND", "libcufft": "cuFFT"}
+
+
+@functools.lru_cache(maxsize=None)
+def cuda_problem() -> str:
+    """'' when onnxruntime's CUDA provider can load here; otherwise the sentence why it cannot.
+
+    Calls ``onnxruntime.preload_dlls()`` first (quietly), so CUDA/cuDNN installed from pip
+    (``nvidia-*`` wheels) count, then tries to load each library that
+    ``libonnxruntime_providers_cuda.so`` needs, plus cuDNN. Only on Linux; elsewhere (and when the
+    provider library cannot be read) it returns '' and onnxruntime decides. Asking onnxruntime for
+    CUDA when a library is missing prints red errors on stderr, which this avoids.
+    """
+    if not sys.platform.startswith("linux"):
+        return ""
+    import onnxruntime as ort
+
+    capi = os.path.join(os.path.dirname(ort.__file__), "capi")
+    provider = os.path.join(capi, "libonnxruntime_providers_cuda.so")
+    if not os.path.isfile(provider):
+        return ""
+    if hasattr(ort, "preload_dlls"):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ort.preload_dlls()
+            except Exception:  # noqa: BLE001 - a probe never fails the caller
+                pass
+    needed = elf_needed(provider)
+    if needed is None:
+        return ""
+    cuda_major = next((n.rsplit(".", 1)[-1] for n in needed if n.startswith("libcudart.so.")), "")
+    missing = [n for n in [*needed, "libcudnn.so.9"] if _can_load(n)]
+    if not missing:
+        return ""
+    missing.sort(key=lambda n: not n.startswith("libcuda.so"))  # the driver first: without it nothing else matters
+    return _cuda_sentence(missing, cuda_major)
+
+
+def _cuda_sentence(missing: list[str], cuda_major: str = "") -> str:
+    """The fallback sentence for missing CUDA libraries.
+
+    >>> _cuda_sentence(["libcuda.so.1", "libcublasLt.so.13"], "13")  # doctest: +NORMALIZE_WHITESPACE
+    'CUDA is built in but could not start: libcuda.so.1 (the NVIDIA driver) and libcublasLt.so.13 (cuBLAS) are
+    not found (the GPU path needs an NVIDIA driver, CUDA 13 and cuDNN 9), so the CPU runs this model.'
+    """
+    def named(lib: str) -> str:
+        role = next((r for k, r in _CUDA_LIB_ROLE.items() if lib.startswith(k)), "")
+        return f"{lib} ({role})" if role else lib
+
+    names = [named(m) for m in missing]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "is" if len(names) == 1 else "are"
+    needs = f"an NVIDIA driver, CUDA {cuda_major} and cuDNN 9" if cuda_major else "an NVIDIA driver, CUDA and cuDNN 9"
+    return (f"CUDA is built in but could not start: {listed} {verb} not found (the GPU path needs {needs}), "
+            "so the CPU runs this model.")
+
+
 def create_session(model: str | os.PathLike | bytes, *, device: str | None = None,
                    providers: list[str] | None = None, threads: int | None = None) -> SessionInfo:
     """Build an ``onnxruntime.InferenceSession`` and report the providers it really uses.
@@ -131,12 +239,17 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
         if dropped:
             known_failure = _failed_to_start[dropped[0]]
             requested = [r for r in requested if r not in _failed_to_start]
+    # Ask onnxruntime for CUDA only when its libraries load: a doomed try prints red errors on stderr.
+    cuda_blocked = cuda_problem() if "CUDAExecutionProvider" in requested else ""
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: a fallback is reported by us, in words
     if threads:
         opts.intra_op_num_threads = int(threads)
     prov_args: list[Any] = []
     for prov in requested:
+        if (prov == "CUDAExecutionProvider" and cuda_blocked) or (prov != "CPUExecutionProvider"
+                                                                   and prov not in available):
+            continue  # not built in, or cannot load: the fallback below says so, onnxruntime stays quiet
         if prov == "CUDAExecutionProvider":
             # The arena otherwise grows and never shrinks (SAM_ONNX.md pitfalls).
             prov_args.append((prov, {"arena_extend_strategy": "kSameAsRequested"}))
@@ -156,6 +269,10 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
         if wanted_gpu[0] not in available:
             fallback = (f"{provider_label(wanted_gpu[0])} was requested, but this onnxruntime build "
                         "has no GPU provider (install onnxruntime-gpu, and not onnxruntime beside it).")
+        elif wanted_gpu[0] == "CUDAExecutionProvider" and cuda_blocked:
+            fallback = cuda_blocked
+            with _lock:
+                _failed_to_start[wanted_gpu[0]] = fallback
         else:
             fallback = (f"{provider_label(wanted_gpu[0])} is built in but could not start (no NVIDIA GPU, "
                         "or the CUDA/cuDNN libraries are missing), so the CPU runs this model.")
