@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .locations import shipped_model_dirs
+
 __all__ = ["CatalogueEntry", "Member", "InstalledModel", "ModelStoreError", "DownloadCancelled", "CATALOGUE",
            "user_data_dir", "install_dir", "search_dirs", "download", "install_from_file", "installed", "remove",
            "TIMEOUTS"]
@@ -135,15 +137,7 @@ def install_dir() -> Path:
 
 def search_dirs() -> list[Path]:
     """Where discovery looks, in order: ``$CVEXPLORER_MODELS``, the user's models folder, the package's."""
-    dirs = _env_dirs() + [user_data_dir() / "models", Path(__file__).resolve().parent / "models"]
-    try:  # an installed copy ships its models as the cvexplorer.models package
-        import importlib.util
-
-        spec = importlib.util.find_spec("cvexplorer.models")
-        if spec and spec.submodule_search_locations:
-            dirs.extend(Path(p) for p in spec.submodule_search_locations)
-    except (ImportError, ValueError):
-        pass
+    dirs = _env_dirs() + [user_data_dir() / "models"] + shipped_model_dirs()
     out: list[Path] = []
     for d in dirs:
         r = d.resolve() if d.exists() else d

@@ -29,6 +29,9 @@ def ensure_app(argv: list[str] | None = None):
 
     from cvexplorer import __version__
 
+    from .qt_messages import install as quiet_qt_noise
+
+    quiet_qt_noise()  # one known-harmless offscreen message, filtered here so every entry point is quiet
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv or [sys.argv[0]])

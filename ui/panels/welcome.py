@@ -1,7 +1,7 @@
 """The welcome page: every panel as a card (a picture of it and its name); a click opens it.
 
 The pictures are small PNGs in ``assets/`` (``thumb-<panel>.png``), rendered from each panel's
-built-in sample by ``assets/make_thumbnails.py`` and committed, so start-up renders nothing.
+built-in sample by ``tools/make_thumbnails.py`` and committed, so start-up renders nothing.
 """
 
 from __future__ import annotations

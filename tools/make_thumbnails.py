@@ -1,4 +1,4 @@
-"""Render the welcome page's card pictures: ``python assets/make_thumbnails.py`` (offscreen).
+"""Render the welcome page's card pictures: ``.venv/bin/python tools/make_thumbnails.py`` (offscreen).
 
 Each panel is built with its built-in sample at 1280×800 in the light theme, its main view is
 grabbed and shrunk to 320 px wide, and saved as ``assets/thumb-<panel>.png``. The PNGs are
@@ -22,7 +22,7 @@ from cvexplorer.ui.widgets.util import grab_array  # noqa: E402
 WIDTH = 320
 
 
-def main(out_dir: Path = Path(__file__).resolve().parent) -> int:
+def main(out_dir: Path = Path(__file__).resolve().parents[1] / "assets") -> int:
     app = ensure_app()
     theme = THEMES["light"]
     app.setStyleSheet(theme.qss)
