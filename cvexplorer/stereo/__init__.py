@@ -37,7 +37,7 @@ from .depth import DEFAULT_BASELINE, DEFAULT_F_PX, DepthAt, DepthCurve, depth_at
 from .evaluation import ErrorClasses, Metrics, error_classes, evaluate
 from .explore import MatchSettings, PairCheck, StereoResult, check_pair, match_pair
 from .files import Calibration, ground_truth_scale, read_calibration, read_ground_truth, read_pfm
-from .matching import METHODS, compute_disparity, cost_volume_row, sgbm_params
+from .matching import METHODS, PixelCosts, compute_disparity, cost_volume_row, pixel_costs, sgbm_params
 from .pairs import (RowCheck, StereoPairError, check_rows, estimate_num_disparities, load_pair, split_halves,
                     split_side_by_side, vertical_offset)
 from .refine import fill_invalid, weighted_median
@@ -49,5 +49,5 @@ __all__ = [
     "vertical_offset", "sgbm_params", "METHODS",
     "RowCheck", "check_rows", "Calibration", "ground_truth_scale", "Metrics", "ErrorClasses", "error_classes",
     "DepthAt", "depth_at", "DepthCurve", "depth_curve", "DEFAULT_F_PX", "DEFAULT_BASELINE",
-    "MatchSettings", "PairCheck", "StereoResult", "check_pair", "match_pair",
+    "PixelCosts", "pixel_costs", "MatchSettings", "PairCheck", "StereoResult", "check_pair", "match_pair",
 ]

@@ -11,13 +11,15 @@ PAMI 30(2), 2008.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from .pairs import StereoPairError, _as_rgb, estimate_num_disparities
 from .refine import fill_invalid, weighted_median
 
-__all__ = ["METHODS", "sgbm_params", "compute_disparity", "cost_volume_row"]
+__all__ = ["METHODS", "sgbm_params", "compute_disparity", "cost_volume_row", "PixelCosts", "pixel_costs"]
 
 METHODS = ("sgbm", "bm", "teaching")
 
@@ -230,6 +232,35 @@ def cost_volume_row(left, right, row: int, max_disparity: int, *, block_size: in
             x = np.bitwise_xor(Lb[ry, d:], Rb[ry, : w - d])
             out[d:, d] = np.unpackbits(x.view(np.uint8).reshape(len(x), -1), axis=1).sum(1)
     return out
+
+
+@dataclass(frozen=True)
+class PixelCosts:
+    """The 1-D search at one pixel: ``costs[d]`` for d = 0..D−1 (inf where x − d leaves the image) and ``best``,
+    the cheapest d (None when no disparity fits)."""
+
+    x: int
+    y: int
+    costs: np.ndarray
+    best: int | None
+
+
+def pixel_costs(left, right, x: int, y: int, max_disparity: int, *, block_size: int = 5,
+                cost: str = "sad") -> PixelCosts:
+    """The matching cost of every disparity at pixel (x, y) — one row of :func:`cost_volume_row` — and its minimum.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> right = rng.integers(0, 255, (20, 40), dtype=np.uint8)
+    >>> pixel_costs(np.roll(right, 3, axis=1), right, 20, 10, 8).best
+    3
+    """
+    w = np.asarray(left).shape[1]
+    if not 0 <= int(x) < w:
+        raise ValueError(f"Column {x} is outside the image (0..{w - 1}).")
+    c = cost_volume_row(left, right, y, max_disparity, block_size=block_size, cost=cost)[int(x)]
+    ok = np.isfinite(c)
+    return PixelCosts(int(x), int(y), c, int(np.argmin(np.where(ok, c, np.inf))) if ok.any() else None)
 
 
 def _census(g: np.ndarray, r: int) -> np.ndarray:
