@@ -68,11 +68,11 @@ class ColorBar(pg.GraphicsLayoutWidget):
         ticks.setPen(theme.pen("fg", 1))
         ticks.setTextPen(theme.pen("fg", 1))
         ticks.setStyle(tickFont=font)
-        ticks.setWidth(int(theme.font_pt * 2.6))
+        ticks.setWidth(max(36, int(theme.font_pt * 2.6)))
         label = self.bar.getAxis("left")
         label.label.setFont(font)
         label.setLabel(self.LABEL, **{"color": theme.fg, "font-size": f"{font.pointSizeF():.0f}pt"})
-        self.setFixedWidth(int(theme.font_pt * 6))
+        self.setFixedWidth(max(96, int(theme.font_pt * 6)))
 
 
 class StereoMain(QWidget):
@@ -219,13 +219,12 @@ class DepthPlot(pg.PlotWidget):
             self.plot([at.d], [at.z], pen=None, symbol="o", symbolSize=th.font_pt * 1.2,
                       symbolBrush=th.color("current"))
             far_txt = f"{at.z_far:.2f}" if math.isfinite(at.z_far) else "∞"
-            t = _label(th, f"±1 px → {at.z_near:.2f}…{far_txt} m", "negative")
-            left_half = at.d < 0.5 * float(curve.d[-1])
-            t.setAnchor((0 if left_half else 1, 1.1))
-            t.setPos(at.d, far)
-            self.addItem(t)
             top = min(top, 4.0 * far) if math.isfinite(at.z_far) else top
             top = max(top, far * 1.1)
+            t = _label(th, f"±1 px: {at.z_near:.2f}…{far_txt} m", "negative")
+            t.setAnchor((1, 0))  # the top-right corner: inside the plot whatever the column's width
+            t.setPos(float(curve.d[-1]), top)
+            self.addItem(t)
         self.setYRange(0, top)
         self.setXRange(0, float(curve.d[-1]), padding=0.02)
 
