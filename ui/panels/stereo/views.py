@@ -129,13 +129,21 @@ class StereoMain(QWidget):
         self.cost_plot.apply_theme(theme)
 
 
-def _plot(theme, left: str, bottom: str) -> pg.PlotWidget:
-    p = pg.PlotWidget()
-    p.setMenuEnabled(False)
-    p.setMouseEnabled(False, False)
-    p.hideButtons()
-    theme.style_plot(p, left=left, bottom=bottom)
-    return p
+class _StaticPlot(pg.PlotWidget):
+    """A plot that explains rather than explores: no menu, no mouse zoom, the theme's axes and labels."""
+
+    def __init__(self, theme, left: str, bottom: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.theme = theme
+        self.axes = (left, bottom)
+        theme.style_plot(self, left=left, bottom=bottom)
+
+    def apply_theme(self, theme) -> None:
+        self.theme = theme
+        theme.style_plot(self, left=self.axes[0], bottom=self.axes[1])
 
 
 def _label(theme, text: str, role: str) -> pg.TextItem:
@@ -146,18 +154,11 @@ def _label(theme, text: str, role: str) -> pg.TextItem:
     return t
 
 
-class CostPlot(pg.PlotWidget):
+class CostPlot(_StaticPlot):
     """The pixel's matching cost for every disparity: the 1-D search, its minimum starred."""
 
-    AXES = ("cost (SAD)", "disparity d (px)")
-
     def __init__(self, theme, parent=None) -> None:
-        super().__init__(parent)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.theme = theme
-        theme.style_plot(self, left=self.AXES[0], bottom=self.AXES[1])
+        super().__init__(theme, "cost (SAD)", "disparity d (px)", parent)
 
     def show_costs(self, costs: np.ndarray | None, matcher_d: float, best: int | None) -> None:
         """``costs[d]`` (inf where x − d leaves the image), the matcher's d, and the cheapest d."""
@@ -185,27 +186,23 @@ class CostPlot(pg.PlotWidget):
             self.addItem(line)
         self.setXRange(0, len(costs) - 1, padding=0.02)
 
-    def apply_theme(self, theme) -> None:
-        self.theme = theme
-        theme.style_plot(self, left=self.AXES[0], bottom=self.AXES[1])
 
 
-class DepthPlot(pg.PlotWidget):
+class DepthPlot(_StaticPlot):
     """Z = fB/(d + doffs) against d, with the clicked pixel and its depth range for ±1 px of d."""
 
     def __init__(self, theme, parent=None) -> None:
-        super().__init__(parent)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.theme = theme
-        self.unit = "depth Z (m)"
-        theme.style_plot(self, left=self.unit, bottom="disparity d (px)")
+        super().__init__(theme, "depth Z (m)", "disparity d (px)", parent)
+
+    @property
+    def unit(self) -> str:
+        """The depth axis' title (it says when f and B are placeholders)."""
+        return self.axes[0]
 
     def show_curve(self, curve: DepthCurve, at: DepthAt | None, *, assumed: bool) -> None:
         th = self.theme
-        self.unit = "depth Z (m, assumed f and B)" if assumed else "depth Z (m)"
-        th.style_plot(self, left=self.unit, bottom="disparity d (px)")
+        self.axes = ("depth Z (m, assumed f and B)" if assumed else "depth Z (m)", self.axes[1])
+        th.style_plot(self, left=self.axes[0], bottom=self.axes[1])
         self.clear()
         self.plot(curve.d, curve.z, pen=th.pen("accent", th.line_px * 1.2))
         top = curve.top
@@ -227,10 +224,6 @@ class DepthPlot(pg.PlotWidget):
             self.addItem(t)
         self.setYRange(0, top)
         self.setXRange(0, float(curve.d[-1]), padding=0.02)
-
-    def apply_theme(self, theme) -> None:
-        self.theme = theme
-        theme.style_plot(self, left=self.unit, bottom="disparity d (px)")
 
 
 class ErrorView(QWidget):
