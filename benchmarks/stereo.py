@@ -87,21 +87,19 @@ def run(quick: bool = False) -> list[dict]:
 
 
 def _slider_row(reps: int) -> dict:
-    """Panel latency after a slider change on the 640×480 scene: debounce + the worker job (pair info cached)."""
-    import os
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    """The stereo panel's latency after a slider change on the 640×480 scene: debounce + its worker job
+    (``stereo.match_pair`` with the pair check cached), timed through the engine (no UI import)."""
+    from cvexplorer import stereo as S
     from cvexplorer.samples.stereo import stereo_scene
-    from cvexplorer.ui.panels import stereo as P
 
     left, right, gt = stereo_scene(size=(640, 480), seed=0)
-    params = {"method": "sgbm", "num_disparities": None, "block_size": 5, "smoothness": 1.0, "uniqueness": 10,
-              "lr_check": True, "fill": True}
-    info = P._compute(left, right, gt, params)["pair_info"]
+    settings = S.MatchSettings()
+    pair = S.check_pair(left, right)
+    S.match_pair(left, right, gt, settings=settings, pair=pair)  # warm-up
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        P._compute(left, right, gt, params, info)
+        S.match_pair(left, right, gt, settings=settings, pair=pair)
         ts.append((time.perf_counter() - t0) * 1e3)
     job = float(np.median(ts))
     deb = 40.0

@@ -96,7 +96,7 @@ def test_teaching_matches_direct_sad_definition():
 
 def test_cost_volume_row_is_a_row_of_the_teaching_volume(scene):
     left, right, _ = scene
-    from cvexplorer.stereo import _gray, _sad_volume
+    from cvexplorer.stereo.matching import _gray, _sad_volume
 
     vol = _sad_volume(_gray(left), _gray(right), 24, 5)
     for row in (0, 1, 100, 239):
@@ -147,12 +147,14 @@ def test_evaluate_by_hand():
 
 
 def test_weighted_median_row_bands_are_exact(scene, monkeypatch):
+    from cvexplorer.stereo import refine
+
     left, right, gt = scene
     d = S.fill_invalid(S.compute_disparity(left, right, num_disparities=32, fill=False))
     banded = S.weighted_median(d, left)
-    monkeypatch.setattr(S, "_row_bands", lambda h, m: [(0, h)])
+    monkeypatch.setattr(refine, "_row_bands", lambda h, m: [(0, h)])
     np.testing.assert_array_equal(banded, S.weighted_median(d, left))
-    monkeypatch.setattr(S, "_row_bands", lambda h, m: [(0, 17), (17, 40), (40, h)])
+    monkeypatch.setattr(refine, "_row_bands", lambda h, m: [(0, 17), (17, 40), (40, h)])
     np.testing.assert_array_equal(banded, S.weighted_median(d, left))
 
 
@@ -206,6 +208,8 @@ def test_readers(tmp_path):
     c = S.read_calibration(cal)
     assert c["f_px"] == pytest.approx(3997.684) and c["baseline"] == pytest.approx(0.193001)
     assert c["doffs"] == pytest.approx(131.111) and c["ndisp"] == 280
+    assert isinstance(c, S.Calibration) and c.ndisp == 280 and c.cx == pytest.approx(1176.728)
+    assert S.ground_truth_scale(png) == 8.0 and S.ground_truth_scale(p) == 1.0
     bad = tmp_path / "x.txt"
     bad.write_text("hello=1\n")
     with pytest.raises(ValueError, match="calib"):
@@ -243,3 +247,77 @@ def test_default_beats_plain_sgbm_by_20_percent(shared_data, pair):
     # and without relying on the estimated range: the same holds at a hand-picked wide range
     ours64 = S.evaluate(S.compute_disparity(left, right, num_disparities=64), gt)["bad"]
     assert ours64 <= 0.8 * S.evaluate(_plain_sgbm(left, right, 64, p1p2=True), gt)["bad"]
+
+
+# ----------------------------------------------------------------------------- one home for depth, typed results
+def test_depth_has_one_home_for_scalars_and_arrays():
+    d = np.array([[8.0, 0.0, -2.0, np.nan], [1.0, 40.0, 3.5, -0.5]], np.float32)
+    z = S.depth_from_disparity(d, 500.0, 0.12, doffs=0.5)
+    assert z.dtype == np.float32 and z.shape == d.shape
+    for (i, j), v in np.ndenumerate(d):
+        s = S.depth_from_disparity(float(v), 500.0, 0.12, 0.5)  # the scalar path agrees with the array path
+        assert (math.isnan(s) and math.isnan(z[i, j])) or s == pytest.approx(float(z[i, j]), rel=1e-6)
+        if math.isfinite(v) and v + 0.5 > 0:
+            assert s == pytest.approx(500 * 0.12 / (v + 0.5))
+        else:
+            assert math.isnan(s)  # d + doffs <= 0 or no disparity: NaN, not an exception
+    assert isinstance(S.depth_from_disparity(8, 500, 0.12), float)
+    with pytest.raises(ValueError, match="baseline"):
+        S.depth_from_disparity(d, 500, 0.0)
+
+
+def test_depth_at_is_depth_from_disparity_with_its_range():
+    r = S.depth_at(12.5, 700, 0.12, 1.5)
+    assert r.z == S.depth_from_disparity(12.5, 700, 0.12, 1.5)
+    assert r.z_near == S.depth_from_disparity(13.5, 700, 0.12, 1.5)
+    assert r.z_far == S.depth_from_disparity(11.5, 700, 0.12, 1.5)
+    assert r.raw16 == 200 and r.valid
+    near, far = formulas.depth_uncertainty(700, 0.12, S.depth_at(12.5, 700, 0.12).z, 1.0)
+    assert S.depth_at(12.5, 700, 0.12).z_near == pytest.approx(near)
+    assert S.depth_at(12.5, 700, 0.12).z_far == pytest.approx(far)
+    assert S.depth_at(0.8, 700, 0.12).z_far == math.inf
+    bad = S.depth_at(float("nan"), 700, 0.12)
+    assert not bad.valid and bad.raw16 is None
+    neg = S.depth_at(-3.0, 700, 0.12)
+    assert not neg.valid and neg.raw16 == -48
+    c = S.depth_curve(64, 700, 0.12)
+    np.testing.assert_array_equal(c.z, S.depth_from_disparity(c.d, 700, 0.12))
+
+
+def test_match_pair_is_compute_disparity_with_scores(scene):
+    left, right, gt = scene
+    st = S.MatchSettings(num_disparities=32)
+    res = S.match_pair(left, right, gt, settings=st)
+    d, filled = S.compute_disparity(left, right, num_disparities=32, return_filled=True)
+    np.testing.assert_array_equal(res.disparity, d)
+    np.testing.assert_array_equal(res.filled, filled)
+    assert res.metrics == S.evaluate(d, gt, filled_mask=filled if filled.any() else None)
+    assert res.metrics["bad"] == res.metrics.bad  # typed, and still readable as before
+    e = res.errors
+    assert not (e.good & e.bad).any() and not (e.good & e.unknown).any()
+    assert 100 * e.bad[~e.unknown].mean() == pytest.approx(res.metrics.bad)
+    # the pair check is reused: same result, no second check
+    again = S.match_pair(left, right, gt, settings=st, pair=res.pair)
+    np.testing.assert_array_equal(again.disparity, d)
+    assert "rectification check + range" in res.ms and "rectification check + range" not in again.ms
+    auto = S.match_pair(left, right, settings=S.MatchSettings(), pair=res.pair)
+    assert auto.num_disparities == res.pair.auto_num_disparities and auto.metrics is None
+    with pytest.raises(ValueError, match="method"):
+        S.MatchSettings(method="magic")
+
+
+def test_a_swapped_pair_is_detected(scene):
+    left, right, _ = scene
+    ok = S.check_pair(left, right)
+    assert ok.rows.rectified and not ok.swapped and ok.rows.negative_share < 0.1
+    sw = S.check_pair(right, left)
+    assert sw.swapped and sw.rows.negative_share > 0.9
+
+
+def test_split_halves_accepts_what_the_user_says_is_side_by_side(scene):
+    left, right, _ = scene
+    both = np.hstack([left, right, left[:, :1]])  # odd width: the last column is dropped
+    L, R = S.split_halves(both)
+    assert np.array_equal(L, left) and np.array_equal(R, right)
+    with pytest.raises(S.StereoPairError, match="even width"):
+        S.split_side_by_side(both)
