@@ -182,12 +182,15 @@ class DerivationView(QWidget):
             t.setPos(w.cut_x, 0.5)
             pi.addItem(t)
         none = QBrush(Qt.BrushStyle.NoBrush)
-        for row, win in enumerate(w.windows):
-            y = -1.4 - row * 1.15
-            pi.addItem(pg.BarGraphItem(x0=[win.x0], y0=[y], width=[win.x1 - win.x0], height=[0.8], brush=none,
-                                       pen=th.pen("current", th.line_px * 0.75)))
-            pi.plot(list(win.taps), [y + 0.4] * len(win.taps), pen=None, symbol="s", symbolSize=5 + 2 * th.line_px,
-                    symbolBrush=th.color("current"), symbolPen=None)
+        ys = np.array([-1.4 - row * 1.15 for row in range(len(w.windows))])
+        # one item for all windows and one for all taps: a repaint walks few items
+        pi.addItem(pg.BarGraphItem(x0=[win.x0 for win in w.windows], y0=ys, width=[win.x1 - win.x0 for win in w.windows],
+                                   height=0.8, brush=none, pen=th.pen("current", th.line_px * 0.75)))
+        tx = np.concatenate([win.taps for win in w.windows])
+        ty = np.concatenate([np.full(len(win.taps), y + 0.4) for win, y in zip(w.windows, ys)])
+        pi.plot(tx, ty, pen=None, symbol="s", symbolSize=5 + 2 * th.line_px, symbolBrush=th.color("current"),
+                symbolPen=None)
+        for win, y in zip(w.windows, ys):
             t = pg.TextItem(f"out {win.output}", color=th.fg, anchor=(1, 0.5))
             t.setFont(font)
             t.setPos(win.x0 - 0.3, y + 0.4)
