@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from cvexplorer import receptive as R
-from cvexplorer.bench import median_ms
+from cvexplorer.bench import median_ms, print_rows
 from cvexplorer.formulas import receptive_field
 
 
@@ -89,6 +89,4 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    from cvexplorer.bench import print_rows
-
     print_rows(run())

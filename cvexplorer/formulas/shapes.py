@@ -141,6 +141,17 @@ def same_padding(kernel, dilation=1) -> int:
 
 
 # ----------------------------------------------------------------------------- parameters and cost
+def _conv_shape(c_in, c_out, kernel, groups) -> tuple[int, int, int, int, int]:
+    """Checked channels, kernel sides and groups of a convolution: (C_in, C_out, K_h, K_w, G)."""
+    ci = _int(c_in, "The number of input channels")
+    co = _int(c_out, "The number of output channels")
+    kh, kw = _pair(kernel, "The kernel size")
+    g = _int(groups, "The number of groups")
+    if ci % g or co % g:
+        raise ValueError(f"The groups ({g}) must divide both channel counts ({ci} in, {co} out).")
+    return ci, co, kh, kw, g
+
+
 def conv_params(c_in, c_out, kernel, bias=True, groups=1) -> int:
     r"""Learnable parameters of a 2-D convolution.
 
@@ -153,12 +164,7 @@ def conv_params(c_in, c_out, kernel, bias=True, groups=1) -> int:
     >>> conv_params(32, 32, 3, bias=False, groups=32)
     288
     """
-    ci = _int(c_in, "The number of input channels")
-    co = _int(c_out, "The number of output channels")
-    kh, kw = _pair(kernel, "The kernel size")
-    g = _int(groups, "The number of groups")
-    if ci % g or co % g:
-        raise ValueError(f"The groups ({g}) must divide both channel counts ({ci} in, {co} out).")
+    ci, co, kh, kw, g = _conv_shape(c_in, c_out, kernel, groups)
     return kh * kw * (ci // g) * co + (co if bias else 0)
 
 
@@ -203,12 +209,7 @@ def conv_macs(out_h, out_w, c_in, c_out, kernel, groups=1) -> int:
     """
     h = _int(out_h, "The output height")
     w = _int(out_w, "The output width")
-    ci = _int(c_in, "The number of input channels")
-    co = _int(c_out, "The number of output channels")
-    kh, kw = _pair(kernel, "The kernel size")
-    g = _int(groups, "The number of groups")
-    if ci % g or co % g:
-        raise ValueError(f"The groups ({g}) must divide both channel counts ({ci} in, {co} out).")
+    ci, co, kh, kw, g = _conv_shape(c_in, c_out, kernel, groups)
     return h * w * co * kh * kw * (ci // g)
 
 
