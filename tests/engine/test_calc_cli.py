@@ -83,3 +83,36 @@ def test_practice_problems_are_valid_and_checkable(family):
         assert check_answer(d, d.value)
         wrong = d.value + 1 if isinstance(d.value, int) else d.value * 1.5 + 1
         assert not check_answer(d, wrong)
+
+
+def test_conv_output_derivation_is_the_one_home_of_the_conv_card():
+    from cvexplorer.derivations import conv_output_derivation
+    from cvexplorer.formulas import conv_output_size
+
+    d = conv_output_derivation(224, 3, stride=2, padding=1)
+    same = derive("conv-out", size=224, kernel=3, stride=2, padding=1, dilation=1)
+    assert (d.formula, d.substitution, d.result, d.meaning) == (same.formula, same.substitution, same.result,
+                                                                same.meaning)
+    assert d.value == conv_output_size(224, 3, 2, 1) == 112
+    w = d.extra["windows"]
+    assert [r.output for r in w.windows] == [0, 1, 2, 109, 110, 111] and w.cut_x is not None
+    # the pixels no window reaches are the floor's remainder
+    d = conv_output_derivation(8, 3, stride=2)
+    assert d.extra["windows"].unreached_count == (8 - 3) % 2 == 1 and "floor drops 1 pixel" in d.meaning
+
+
+def test_pool_ceil_derivation_says_when_pytorch_drops_the_last_window():
+    d = derive("pool-out", size=5, kernel=2, stride=2, padding=1, ceil_mode=True)
+    assert d.value == 3 and "dropped" in d.substitution
+    assert derive("pool-out", size=1, kernel=2, stride=2, padding=0, ceil_mode=True).value == 1
+
+
+def test_budget_and_depth_error_carry_typed_plot_data():
+    from cvexplorer.derivations import Budget, pipeline_budget
+
+    b = pipeline_budget([10, 20])
+    assert isinstance(b, Budget) and b.total == 30 and not b.fits_60 and b.fits_30
+    d = derive("depth-error", f_px=500, baseline=0.12, depth=10, disparity_error=1)
+    z, width = d.extra["depths"], d.extra["widths"]
+    i = int(abs(z - 10).argmin())
+    assert width[i] == pytest.approx(60 / (6 - 1) - 60 / (6 + 1), rel=0.05)  # Z_far − Z_near at Z ≈ 10 m

@@ -24,6 +24,8 @@ def np_conv1d(x, k, stride=1, padding=0, dilation=1, pad_value=0.0, reduce="sum"
     if ceil_mode:  # PyTorch: extra right padding so a partial last window exists if it starts inside
         extra = (-(len(xp) - span)) % stride
         xp = np.pad(xp, (0, extra), constant_values=pad_value)
+    if len(xp) < span:  # no window fits at all
+        return np.zeros(0)
     win = sliding_window_view(xp, span)[::stride, ::dilation]
     if ceil_mode:
         starts = np.arange(len(win)) * stride
@@ -75,14 +77,36 @@ def test_numpy_reference_convolution_equals_opencv():
 @given(n=st.integers(1, 64), k=st.integers(1, 6), s=st.integers(1, 4), p=st.integers(0, 3), ceil=st.booleans())
 def test_pool_output_size_matches_real_pooling(n, k, s, p, ceil):
     assume(2 * p <= k)
-    if k > n + 2 * p:
-        with pytest.raises(ValueError):
-            F.pool_output_size(n, k, s, p, ceil)
-        return
     x = np.random.default_rng(n).random(n)
     out = np_conv1d(x, k, s, p, pad_value=-np.inf, reduce="max", ceil_mode=ceil)
+    if len(out) == 0:
+        with pytest.raises(ValueError, match="larger than the padded input"):
+            F.pool_output_size(n, k, s, p, ceil)
+        return
     assert len(out) == F.pool_output_size(n, k, s, p, ceil)
     assert np.all(np.isfinite(out))  # every window sees at least one real pixel
+
+
+@pytest.mark.parametrize("n, k, s, p, ceil, expected", [
+    (1, 2, 2, 0, True, 1),    # the window hangs over the end: PyTorch still pools it (used to raise)
+    (3, 4, 2, 0, True, 1),
+    (5, 2, 2, 0, True, 3), (5, 2, 2, 0, False, 2),
+    (6, 3, 2, 1, True, 4),
+    (5, 2, 2, 1, True, 3),    # a 4th window would start in the right padding only: dropped
+    (7, 3, 2, 1, True, 4),
+    (112, 3, 2, 1, False, 56), (55, 3, 2, 0, True, 27), (56, 3, 2, 0, True, 28),
+])
+def test_pool_output_size_follows_pytorchs_ceil_rule(n, k, s, p, ceil, expected):
+    """PyTorch's pooling_output_shape: ceil((n + 2p − k)/s) + 1, minus one if that window starts past n + p."""
+    assert F.pool_output_size(n, k, s, p, ceil) == expected
+
+
+def test_pool_output_size_refuses_when_even_ceil_mode_leaves_no_window():
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.pool_output_size(1, 2, 2, 0, ceil_mode=False)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.pool_output_size(1, 3, 1, 0, ceil_mode=True)
+    assert F.pool_output_size(9, 2, 2, 0, dilation=2) == 4  # dilated window spans 3 pixels, as in MaxPool2d
 
 
 def test_pool_matches_opencv_resize_area_for_2x2():
@@ -465,3 +489,21 @@ def test_workbook_homography_and_ransac():
 def test_workbook_quantisation():
     # l.128: 25M parameters, FP32 -> INT8: 100 MB -> 25 MB, 75 MB saved (4×)
     assert F.activation_bytes(25_000_000, 4) - F.activation_bytes(25_000_000, 1) == 75_000_000
+
+
+def test_depth_has_one_implementation_under_two_names():
+    """formulas.depth_from_disparity (strict, for the calculator) computes through stereo.depth_from_disparity."""
+    from cvexplorer import stereo
+
+    for f, b, d in ((500, 0.12, 8.0), (700.0, 0.1, 0.25), (3997.684, 0.19301, 136.5)):
+        assert F.depth_from_disparity(f, b, d) == stereo.depth_from_disparity(d, f, b) == pytest.approx(f * b / d)
+    disp = np.array([[1.0, 2.5, 8.0], [64.0, 100.0, 0.5]])
+    ours = F.depth_from_disparity(700, 0.1, disp)
+    np.testing.assert_array_equal(ours, stereo.depth_from_disparity(disp, 700, 0.1))
+    np.testing.assert_allclose(ours, 70.0 / disp, rtol=1e-6)
+    assert ours.shape == disp.shape
+    # where stereo says NaN (no depth), the calculator's twin says why
+    assert np.isnan(stereo.depth_from_disparity(np.array([0.0, -2.0]), 700, 0.1)).all()
+    for bad in (0, -2.0, [4.0, 0.0], float("nan")):
+        with pytest.raises(ValueError, match="disparity must be positive"):
+            F.depth_from_disparity(700, 0.1, bad)

@@ -182,3 +182,77 @@ def test_onnx_bad_input(tmp_path):
     p.write_bytes(b"not a model")
     with pytest.raises(ValueError):
         R.stack_from_onnx(p)
+
+
+def _pad_conv_model(opset: int, mode: str = "reflect"):
+    """x → Pad(2 px on H and W) → Conv 5×5 (no padding of its own) → Conv 3×3 /2 pad 1: PyTorch's
+    ``Conv2d(…, padding=2, padding_mode='reflect')`` exports as exactly this Pad + Conv."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w1 = numpy_helper.from_array(np.zeros((4, 3, 5, 5), np.float32), "w1")
+    w2 = numpy_helper.from_array(np.zeros((4, 4, 3, 3), np.float32), "w2")
+    pads = [0, 0, 2, 2, 0, 0, 2, 2]
+    inits = [w1, w2]
+    if opset >= 11:
+        inits.append(numpy_helper.from_array(np.array(pads, np.int64), "pads"))
+        pad = helper.make_node("Pad", ["x", "pads"], ["xp"], mode=mode, name="pad")
+    else:
+        pad = helper.make_node("Pad", ["x"], ["xp"], mode=mode, pads=pads, name="pad")
+    nodes = [pad,
+             helper.make_node("Conv", ["xp", "w1"], ["c1"], kernel_shape=[5, 5], pads=[0, 0, 0, 0], name="conv1"),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "w2"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                              name="conv2")]
+    g = helper.make_graph(nodes, "padconv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])], initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+@pytest.mark.parametrize("opset", [9, 13])
+def test_onnx_pad_node_moves_the_start_like_conv_padding(opset):
+    """Bug: a Pad node was ignored, so the RF size and stride were right but the start (every rf_box) shifted."""
+    import onnx
+
+    model = _pad_conv_model(opset)
+    onnx.checker.check_model(model)
+    got = R.stack_from_onnx(model)
+    same = [R.Layer("conv", 5, 1, 2, 1, "conv1"), R.Layer("conv", 3, 2, 1, 1, "conv2")]
+    assert [l.as_tuple() for l in got] == [l.as_tuple() for l in same]
+    assert [r.start for r in R.analyze(got)] == [r.start for r in R.analyze(same)] == [0.0, 0.0]
+    assert R.rf_box(got, 1, 0, 0) == R.rf_box(same, 1, 0, 0) == (-3, -3, 4, 4)
+
+
+def test_formulas_receptive_field_takes_the_engines_layers():
+    """formulas.receptive_field used to refuse the presets ("Layer 1 must be a tuple")."""
+    vgg = R.PRESETS["vgg16"]
+    assert receptive_field(vgg) == receptive_field([l.as_tuple() for l in vgg])
+    assert receptive_field(vgg)[-1].rf == 212
+    assert receptive_field(vgg, input_size=224)[-1].out_size == 7
+
+
+def test_cell_view_and_grid_for_the_panel():
+    stack = [(3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0)]  # RF 10, jump 4
+    rows, cols = R.analyze(stack, 480)[-1], R.analyze(stack, 640)[-1]
+    assert R.cell_near(rows, cols, 41.0, 22.0) == (5, 10)
+    assert R.cell_near(rows, cols, 1e6, -50) == (0, cols.out_size - 1)  # clamped to the map
+    v = R.cell_view(stack, 3, 5, 10, height=480, width=640)
+    assert v.box == R.rf_box(stack, 3, 5, 10) == (37, 17, 47, 27)
+    assert v.padding == () and len(v.hatch) == 0 and v.erf.weights.shape == (10, 10)
+    # the zoom shows the neighbourhood, not the whole 640×480 image
+    x0, y0, x1, y1 = v.view
+    assert x0 <= 37 and x1 >= 47 and y0 <= 17 and y1 >= 27 and (x1 - x0) < 120
+    # a fine map over the whole image is thinned; inside the zoom every boundary is kept
+    full = R.layer_grid(rows, cols, 480, 640, max_lines=40)
+    assert full.step > 1 and len(full.segments) <= 2 * 41 + 2
+    zoom = R.layer_grid(rows, cols, 480, 640, max_lines=40, view=v.view)
+    assert zoom.step == 1
+    xs = np.unique(zoom.segments[zoom.segments[:, 0] == zoom.segments[:, 2], 0])
+    assert np.allclose(np.diff(xs), 4.0)  # one line per cell, a jump apart
+
+
+def test_network_input_keeps_the_aspect_and_the_source():
+    img = np.arange(300 * 200 * 3, dtype=np.uint32).astype(np.uint8).reshape(300, 200, 3)
+    before = img.copy()
+    out = R.network_input(img, 640)
+    assert out.shape == (640, 427, 3) and out.flags.c_contiguous
+    np.testing.assert_array_equal(img, before)

@@ -1,0 +1,168 @@
+"""Derivations about layers: output sizes, padding, parameters, MACs, memory, receptive fields."""
+
+from __future__ import annotations
+
+from .. import formulas as F
+from ..text import fmt_bytes, fmt_count, parse_ints, parse_layers
+from .model import Derivation
+from .windows import kernel_windows
+
+__all__ = ["conv_output_derivation", "quantized_bytes"]
+
+_fmt = fmt_count
+_bytes = fmt_bytes
+
+
+def conv_output_derivation(size, kernel, stride=1, padding=0, dilation=1) -> Derivation:
+    """A convolution's output size with its derivation: the one home of that text (calculator, CLI, conv lab).
+
+    The number comes from :func:`cvexplorer.formulas.conv_output_size` (and its ValueError);
+    ``extra["windows"]`` is the :class:`~cvexplorer.derivations.windows.KernelWindows` picture.
+
+    >>> d = conv_output_derivation(7, 3, stride=2)
+    >>> d.formula, d.substitution, d.value
+    ('O = ⌊(N − K + 2P)/S⌋ + 1', 'O = ⌊(7 − 3 + 2·0)/2⌋ + 1 = 3', 3)
+    """
+    o = F.conv_output_size(size, kernel, stride, padding, dilation)
+    if dilation == 1:
+        formula = "O = ⌊(N − K + 2P)/S⌋ + 1"
+        sub = f"O = ⌊({size} − {kernel} + 2·{padding})/{stride}⌋ + 1 = {o}"
+    else:
+        formula = "O = ⌊(N + 2P − D(K−1) − 1)/S⌋ + 1"
+        sub = f"O = ⌊({size} + 2·{padding} − {dilation}·({kernel}−1) − 1)/{stride}⌋ + 1 = {o}"
+    if o == size:
+        meaning = f"padding {padding} exactly makes up for the kernel: the size is kept ('same')"
+    elif stride > 1 and o == -(-size // stride):
+        word = {2: "halves", 3: "divides by three", 4: "quarters"}.get(stride, f"divides by {stride}")
+        meaning = f"stride {stride} with padding {padding} {word} the input"
+    elif stride == 1:
+        meaning = f"without enough padding each side loses pixels: {size} → {o} (−{size - o})"
+    else:
+        meaning = f"stride {stride} keeps one position in {stride}: {size} → {o}"
+    rem = (size + 2 * padding - dilation * (kernel - 1) - 1) % stride
+    if rem:
+        meaning += f"; the floor drops {rem} pixel{'s' if rem > 1 else ''} at the edge"
+    return Derivation("conv-out", formula, sub, f"{o} × {o}", o, meaning,
+                      {"windows": kernel_windows(size, kernel, stride=stride, padding=padding, dilation=dilation, out=o)})
+
+
+_conv_out = conv_output_derivation  # the name the families used before it became public
+
+
+def _pool_out(size, kernel, stride=0, padding=0, ceil_mode=False):
+    s = kernel if not stride else stride
+    o = F.pool_output_size(size, kernel, s, padding, bool(ceil_mode))
+    br = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
+    formula = f"O = {br[0]}(N − K + 2P)/S{br[1]} + 1"
+    sub = f"O = {br[0]}({size} − {kernel} + 2·{padding})/{s}{br[1]} + 1 = {o}"
+    meaning = f"{kernel}×{kernel} windows every {s} pixels: {size} → {o}, no learnable parameters"
+    if s < kernel:
+        meaning += " (overlapping windows)"
+    if ceil_mode and o < -(-(size + 2 * padding - kernel) // s) + 1:
+        sub += "  (the last window would start in the right padding: dropped)"
+    return Derivation("pool-out", formula, sub, f"{o} × {o}", o, meaning,
+                      {"windows": kernel_windows(size, kernel, stride=s, padding=padding, out=o)})
+
+
+def _tconv_out(size, kernel, stride=1, padding=0, output_padding=0, dilation=1):
+    o = F.transposed_conv_output_size(size, kernel, stride, padding, output_padding, dilation)
+    formula = "O = (N − 1)·S − 2P + D(K − 1) + P_out + 1"
+    sub = f"O = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) + {output_padding} + 1 = {o}"
+    ratio = o / size
+    meaning = f"{size} → {o}" + (f": exactly ×{int(ratio)}" if ratio == int(ratio) and ratio > 1 else "")
+    if kernel % stride:
+        meaning += f"; K={kernel} is not a multiple of S={stride}, which invites checkerboard artefacts"
+    return Derivation("tconv-out", formula, sub, f"{o} × {o}", o, meaning)
+
+
+def _same_padding(kernel, dilation=1):
+    p = F.same_padding(kernel, dilation)
+    formula = "P = D(K − 1)/2   (stride 1)"
+    sub = f"P = {dilation}·({kernel} − 1)/2 = {p}"
+    return Derivation("same-padding", formula, sub, f"P = {p}", p,
+                      f"{p} pixel{'s' if p != 1 else ''} on each side keep N×N → N×N; odd kernels make this possible",
+                      {"windows": kernel_windows(9, kernel, padding=p, dilation=dilation, out=9)})
+
+
+def _conv_params(c_in, c_out, kernel, groups=1, bias=True):
+    n = F.conv_params(c_in, c_out, kernel, bias=bool(bias), groups=groups)
+    b = " + C_out" if bias else ""
+    g = "/G" if groups != 1 else ""
+    formula = f"#W = K·K·C_in{g}·C_out{b}"
+    cin = f"({c_in}/{groups})" if groups != 1 else f"{c_in}"
+    sub = f"#W = {kernel}·{kernel}·{cin}·{c_out}" + (f" + {c_out}" if bias else "") + f" = {_fmt(n)}"
+    return Derivation("conv-params", formula, sub, f"{_fmt(n)} parameters", n,
+                      f"{n * 4 / 2**20:.2f} MiB in float32; independent of the image size")
+
+
+def _dw_params(c_in, c_out, kernel, bias=False):
+    n = F.depthwise_separable_params(c_in, c_out, kernel, bias=bool(bias))
+    std = F.conv_params(c_in, c_out, kernel, bias=bool(bias))
+    formula = "#W = K·K·C_in + C_in·C_out" + (" + C_in + C_out" if bias else "")
+    sub = f"#W = {kernel}·{kernel}·{c_in} + {c_in}·{c_out}" + (f" + {c_in} + {c_out}" if bias else "") + f" = {_fmt(n)}"
+    return Derivation("dw-params", formula, sub, f"{_fmt(n)} parameters", n,
+                      f"a standard {kernel}×{kernel} conv needs {_fmt(std)}: {std / n:.2f}× more (≈ K² = {kernel * kernel} for many channels)",
+                      {"standard": std})
+
+
+def _linear_params(n_in, n_out, bias=True):
+    n = F.linear_params(n_in, n_out, bias=bool(bias))
+    formula = "#W = N_in·N_out" + (" + N_out" if bias else "")
+    sub = f"#W = {n_in}·{n_out}" + (f" + {n_out}" if bias else "") + f" = {_fmt(n)}"
+    return Derivation("linear-params", formula, sub, f"{_fmt(n)} parameters", n,
+                      f"{n * 4 / 2**20:.1f} MiB in float32: fully connected layers grow with the product of sizes")
+
+
+def _macs(out_h, out_w, c_in, c_out, kernel, groups=1):
+    n = F.conv_macs(out_h, out_w, c_in, c_out, kernel, groups)
+    g = "/G" if groups != 1 else ""
+    formula = f"MACs = H_out·W_out·C_out·K·K·C_in{g}"
+    cin = f"({c_in}/{groups})" if groups != 1 else f"{c_in}"
+    sub = f"MACs = {out_h}·{out_w}·{c_out}·{kernel}·{kernel}·{cin} = {_fmt(n)}"
+    return Derivation("macs", formula, sub, f"{n / 1e9:.3f} GMACs", n,
+                      f"≈ {2 * n / 1e9:.2f} GFLOPs (1 MAC = 2 FLOPs); halving H and W cuts this by 4")
+
+
+def _activation(shape="1,64,112,112", bytes_per_element=4):
+    dims = parse_ints(shape, "The shape")
+    n = F.activation_bytes(dims, bytes_per_element)
+    formula = "bytes = ∏ shape · bytes/element"
+    sub = "bytes = " + "·".join(str(d) for d in dims) + f"·{bytes_per_element} = {_fmt(n)}"
+    return Derivation("activation", formula, sub, _bytes(n), n,
+                      "training keeps every layer's activations for backprop: multiply by depth and batch")
+
+
+def _rf(layers="7/2/3, 3/2/1, 3/1/1, 3/1/1, 3/1/1", input_size=224):
+    stack = parse_layers(layers)
+    res = F.receptive_field(stack, input_size=input_size or None)
+    formula = "r_l = r_{l−1} + (K'_l − 1)·j_{l−1},   j_l = j_{l−1}·S_l"
+    terms, r, j = ["1"], 1, 1
+    for layer in stack:
+        k = layer[0]
+        d = layer[3] if len(layer) > 3 else 1
+        ke = d * (k - 1) + 1
+        terms.append(f"({ke}−1)·{j}")
+        j *= layer[1]
+    last = res[-1]
+    sub = "r = " + " + ".join(terms) + f" = {last.rf}"
+    meaning = f"jump {last.jump}: neighbouring cells are {last.jump} px apart"
+    if last.out_size is not None:
+        meaning += f"; output {last.out_size}×{last.out_size}"
+    rows = [{"layer": i + 1, "kernel": layer[0], "stride": layer[1], "rf": r_.rf, "jump": r_.jump,
+             "start": r_.start, "out": r_.out_size} for i, (layer, r_) in enumerate(zip(stack, res))]
+    return Derivation("rf", formula, sub, f"RF = {last.rf} × {last.rf}", last.rf, meaning, {"rows": rows})
+
+
+def quantized_bytes(n_params, bits) -> int:
+    """Bytes of ``n_params`` weights stored with ``bits`` bits each (rounded up to whole bytes)."""
+    n = F._int(n_params, "The number of parameters")
+    b = F._int(bits, "The number of bits")
+    return -(-n * b // 8)
+
+
+def _quant(n_params=25_000_000, bits_from=32, bits_to=8):
+    a = quantized_bytes(n_params, bits_from)
+    b = quantized_bytes(n_params, bits_to)
+    sub = f"{_fmt(n_params)}·{bits_from}/8 = {_bytes(a)} → {_fmt(n_params)}·{bits_to}/8 = {_bytes(b)}"
+    return Derivation("quant", "size = #params · bits / 8", sub, f"saves {_bytes(a - b)} ({a / b:.3g}× smaller)",
+                      a - b, "memory-bound layers speed up by about the same factor", {"before": a, "after": b})
