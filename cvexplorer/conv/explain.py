@@ -135,8 +135,10 @@ def output_size(kind: str, in_shape, kernel_shape, *, stride: int = 1, padding: 
         meaning = "each input cell stamps a copy of the kernel, S cells apart"
     else:
         raise ValueError(f"kind must be 'conv', 'pool' or 'transposed', not {kind!r}.")
-    return OutputSize(rows.formula, f"rows: {rows.substituted}\ncols: {cols.substituted}", (rows.value, cols.value),
-                      f"{rows.value} × {cols.value}", meaning)
+    # a square layer on a square input: one line says it for both axes (the card stays short on a projector)
+    sub = rows.substituted if rows.substituted == cols.substituted else \
+        f"rows: {rows.substituted}\ncols: {cols.substituted}"
+    return OutputSize(rows.formula, sub, (rows.value, cols.value), f"{rows.value} × {cols.value}", meaning)
 
 
 def arithmetic_text(values, kernel, total: float, bias: float = 0.0) -> str:

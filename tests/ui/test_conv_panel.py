@@ -153,6 +153,21 @@ def test_image_mode_relu_gallery_and_state(make_panel):
     assert fmap.min() >= 0
     st = panel.state()
     assert st["mode"] == "image" and st["relu"] is True
+    # the marker is the kernel's real footprint; "Zoom to window" shows the pixels' values under it
+    panel.dilation.setValue(2)
+    panel.wait_idle(30)
+    panel.hover(100.3, 60.6)
+    r = panel.in_canvas.layer_items("window")[0].path().boundingRect()
+    assert (r.x(), r.y(), r.width(), r.height()) == (98, 59, 5, 5)  # 3 taps, 2 apart: a 5×5 footprint centred near the cursor
+    assert len(panel.in_canvas.layer_items("taps")) == 1
+    panel.zoom_btn.click()
+    grey = panel.image_result.source
+    assert panel.in_canvas.label_texts("numbers") == [str(int(grey[y, x])) for y in (59, 61, 63) for x in (98, 100, 102)]
+    view = panel.in_canvas.vb.viewRect()
+    assert view.contains(r) and view.width() < 20
+    panel.zoom_btn.click()
+    assert not panel.in_canvas.label_texts("numbers") and panel.in_canvas.vb.viewRect().width() > 500
+    panel.dilation.setValue(1)
     panel.stride.setValue(2)
     panel.wait_idle(30)
     h, w = panel.image.shape[:2]

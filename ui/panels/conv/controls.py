@@ -3,8 +3,10 @@ bias, pooling, the number editors and "Show code". Laid out top to bottom for th
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+
+from ...widgets.text import WrapLabel
 
 __all__ = ["MODES", "MODE_TITLES", "PRESETS", "DEFAULTS", "GALLERY", "ConvControls"]
 
@@ -79,7 +81,7 @@ class ConvControls(QWidget):
             e.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # label above field: the column is narrow
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._rows: dict[str, tuple[QLabel, QWidget]] = {}
 
@@ -113,8 +115,11 @@ class ConvControls(QWidget):
         row("bias", "Bias", self.bias)
         row("pool", "Pool", self.pool_mode)
 
-        self.edit_box = QGroupBox("Numbers (edit, then Apply)")
+        self.edit_box = QFrame()
+        self.edit_box.setObjectName("Card")
         ev = QVBoxLayout(self.edit_box)
+        self.edit_title = WrapLabel("Numbers: edit, then Apply", "Muted")
+        ev.addWidget(self.edit_title)
         self.input_label = QLabel("Input")
         ev.addWidget(self.input_label)
         ev.addWidget(self.input_edit)
@@ -142,4 +147,4 @@ class ConvControls(QWidget):
         self.relu.setVisible(image)
         self.input_label.setVisible(not image)
         self.input_edit.setVisible(not image)
-        self.edit_box.setTitle("Custom kernel (edit, then Apply)" if image else "Numbers (edit, then Apply)")
+        self.edit_title.setText("Custom kernel: edit, then Apply" if image else "Numbers: edit, then Apply")

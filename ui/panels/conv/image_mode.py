@@ -61,7 +61,7 @@ class ImageMode:
         self.image_page.show_result(
             res, f"Input {W}×{H} ({name}, {self.channels.currentText()})",
             f"Feature map {ow}×{oh}" + (" after ReLU" if self.relu.isChecked() else ""),
-            f"kernel: {self.gallery.currentText()}", self.k)
+            self.gallery.currentText(), self.k)
         self.trace = res.trace
         self._tour = _Tour(self.trace, (oh, ow))
         self.player_w.set_trace(self._tour)
@@ -87,7 +87,7 @@ class ImageMode:
         v = float(res.fmap[r, c])
         self.window_value = v
         self.image_page.show_window(win, follow=follow)
-        self.readout.setText(f"window at input rows {win.y0}…{win.y1 - 1}, cols {win.x0}…{win.x1 - 1} → "
+        self.readout.setText(f"rows {win.y0}…{win.y1 - 1}, cols {win.x0}…{win.x1 - 1} → "
                              f"output ({r}, {c}) = {fmt_number(v, 1)}")
         st = self.trace[r * res.fmap.shape[1] + c]
         self.player_w.set_caption(st.caption)

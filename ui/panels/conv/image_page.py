@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from cvexplorer.conv import FeatureMap, Window
 from cvexplorer.text import fmt_number
@@ -41,37 +41,34 @@ class ImagePage(QWidget):
         self.result: FeatureMap | None = None
         self.window: Window | None = None
 
+        titles = QHBoxLayout()
+        titles.addWidget(self.in_title, 1)
+        titles.addWidget(self.out_title, 1)
+        titles.addWidget(self.zoom_btn)
         pics = QHBoxLayout()
-        for title, canvas in ((self.in_title, self.in_canvas), (self.out_title, self.out_canvas)):
-            col = QVBoxLayout()
-            col.addWidget(title)
-            col.addWidget(canvas, 1)
-            pics.addLayout(col, 1)
+        pics.addWidget(self.in_canvas, 1)
+        pics.addWidget(self.out_canvas, 1)
         pics.addWidget(self.colorbar)
         text = QVBoxLayout()
         text.addWidget(self.readout)
         text.addWidget(self.img_arith)
         text.addStretch(1)
-        text.addWidget(self.zoom_btn)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.kernel_view)
-        bottom.addLayout(text, 1)
-        self._bottom = QWidget()
-        self._bottom.setLayout(bottom)
         bottom.setContentsMargins(0, 0, 0, 0)
-        self._bottom.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        bottom.addWidget(self.kernel_view, 0)
+        bottom.addLayout(text, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(titles)
         lay.addLayout(pics, 1)
-        lay.addWidget(self._bottom)
+        lay.addLayout(bottom)
         self.apply_theme(theme)
 
     def apply_theme(self, theme) -> None:
         self.kernel_view.theme = theme
         self.colorbar.apply_theme(theme)
-        side = int(theme.font_pt * 8)  # a 3×3 kernel's numbers readable at the back of the room
+        side = int(theme.font_pt * 7.5)  # a 3×3 kernel's numbers readable at the back of the room
         self.kernel_view.setFixedSize(side, side)
-        self._bottom.setFixedHeight(side)
         self.kernel_view.update()
 
     # -- one computed map --------------------------------------------------------------------------------
@@ -148,8 +145,11 @@ class ImagePage(QWidget):
                                     levels=res.levels, colormap="diverging")
         self.out_canvas.set_texts("numbers", [(c + 0.5, r + 0.5, fmt_number(float(res.fmap[r, c]), 1))],
                                   anchor=(0.5, 0.5))
-        if follow:
+        # a hover inside the zoomed view leaves it still (else the view would jump under the cursor)
+        seen = self.in_canvas.vb.viewRect().contains(QRectF(win.x0, win.y0, win.x1 - win.x0, win.y1 - win.y0))
+        if follow or not seen:
             self.in_canvas.set_view(x0 - 0.5, y0 - 0.5, x1 + 0.5, y1 + 0.5)
+        if follow or not self.out_canvas.vb.viewRect().contains(QRectF(c, r, 1, 1)):
             self.out_canvas.set_view(a0 - 0.5, b0 - 0.5, a1 + 0.5, b1 + 0.5)
 
     def unzoom(self) -> None:

@@ -107,10 +107,9 @@ class GridView(QWidget):
         p.end()
         return pix
 
-    def _layout(self, W: float, H: float, title_h: float, text_h: float) -> float:
+    def _layout(self, W: float, H: float, m: float, title_h: float, text_h: float) -> float:
         """The cell size that fits every row of grids in the width and all rows in the height."""
-        m = 14.0
-        grid_h = max(60.0, H - 2 * m - text_h - (12 if self.lines else 0))
+        grid_h = max(30.0, H - 2 * m - text_h - (12 if self.lines else 0))
         cs, cells_h = 110.0, 0
         for row in self.rows:
             wc = sum(b.cols for b in row) + self.SEP * (len(row) - 1)
@@ -148,7 +147,7 @@ class GridView(QWidget):
                        self.message)
             p.end()
             return
-        m = 14.0
+        m = min(14.0, W * 0.04)  # a small view (image mode's kernel) keeps its room for the numbers
         title_h = QFontMetricsF(th.font("title")).height() * 1.15
         mono = th.font("mono")
         fm_mono = QFontMetricsF(mono)
@@ -160,7 +159,7 @@ class GridView(QWidget):
                             fm_mono.boundingRect(QRectF(0, 0, text_w, 10000), flags, line).height()
                             for line in self.lines]
             self._measure_key = key
-        cs = self._layout(W, H, title_h, sum(h + 4 for h in self._line_h))
+        cs = self._layout(W, H, m, title_h, sum(h + 4 for h in self._line_h))
         self.cell_px = cs
         self.block_rects, self.title_rects = {}, {}
         thin = QPen(QColor(th.muted))
@@ -182,8 +181,8 @@ class GridView(QWidget):
                     x += sep_w
                 p.setPen(fg)
                 # a title may use half of each neighbouring separator, never a neighbour's column
-                left = sep_w / 2 if bi > 0 else min(sep_w / 2, x - m)
-                right = sep_w / 2 if bi < len(row) - 1 else min(sep_w / 2, W - m - (x + b.cols * cs))
+                left = sep_w / 2 if bi > 0 else max(0.0, x - m)
+                right = sep_w / 2 if bi < len(row) - 1 else max(0.0, W - m - (x + b.cols * cs))
                 self._draw_title(p, b, QRectF(x - left, y, b.cols * cs + left + right, title_h))
                 self.block_rects[b.title] = QRectF(x, gy, b.cols * cs, b.rows * cs)
                 bkey = b.base_key(cs, th.name)
