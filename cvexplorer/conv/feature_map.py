@@ -89,13 +89,18 @@ def signed_maxabs_pool(a: np.ndarray, f: int) -> np.ndarray:
     if f <= 1:
         return np.ascontiguousarray(a)
     h, w = (a.shape[0] // f) * f, (a.shape[1] // f) * f
-    mx = mn = None
-    for i in range(f):  # f² strided views of 1/f² of the pixels: no full-size temporaries
-        for j in range(f):
-            v = a[i:h:f, j:w:f]
-            mx = v.copy() if mx is None else np.maximum(mx, v, out=mx)
-            mn = v.copy() if mn is None else np.minimum(mn, v, out=mn)
-    return np.ascontiguousarray(np.where(mx >= -mn, mx, mn))
+    # rows first: each slice is whole rows (contiguous inside), so the full map is read once ...
+    mx = a[0:h:f, :w].copy()
+    mn = mx.copy()
+    for i in range(1, f):
+        np.maximum(mx, a[i:h:f, :w], out=mx)
+        np.minimum(mn, a[i:h:f, :w], out=mn)
+    # ... then columns, on maps f times smaller
+    mx2, mn2 = mx[:, 0::f].copy(), mn[:, 0::f].copy()
+    for j in range(1, f):
+        np.maximum(mx2, mx[:, j::f], out=mx2)
+        np.minimum(mn2, mn[:, j::f], out=mn2)
+    return np.where(mx2 >= -mn2, mx2, mn2)
 
 
 def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, padding=1, dilation=1,
