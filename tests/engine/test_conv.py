@@ -241,3 +241,187 @@ def test_pool_and_transpose_traces_final_equal_fast():
     ov = tt.meta["overlap"]
     assert ov.shape == (7, 7) and ov.max() == 4 and ov.min() == 1
     assert ov[2, 2] == 4 and ov[1, 1] == 1 and ov[2, 1] == 2  # the checkerboard for K=3, S=2
+
+
+# -- pooling with ceil_mode and dilation, against PyTorch's rules ------------------------------------------
+def torch_pool_ref(x, k, s, p, d, ceil_mode, mode):
+    """A direct loop over PyTorch's documented rules (pooling_output_shape, AvgPool2d's divisor)."""
+    H, W = x.shape
+
+    def osize(n):
+        num = n + 2 * p - d * (k - 1) - 1 + ((s - 1) if ceil_mode else 0)
+        o = num // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        return o
+
+    oh, ow = osize(H), osize(W)
+    out = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * s - p, j * s - p
+            taps = [(r0 + a * d, c0 + b * d) for a in range(k) for b in range(k)]
+            inside = [x[r, c] for r, c in taps if 0 <= r < H and 0 <= c < W]
+            if mode == "max":
+                out[i, j] = max(inside, default=-np.inf)  # every tap in the padding: PyTorch gives -inf
+            else:
+                pool = (min(r0 + k, H + p) - r0) * (min(c0 + k, W + p) - c0)
+                out[i, j] = sum(inside) / pool
+    return out
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pool2d_ceil_mode_and_dilation_follow_pytorch(mode):
+    rng = np.random.default_rng(11)
+    n = 0
+    while n < 60:
+        H = int(rng.integers(1, 10))
+        k = int(rng.integers(1, 5))
+        s = int(rng.integers(1, 4))
+        p = int(rng.integers(0, k // 2 + 1))
+        d = int(rng.integers(1, 4)) if mode == "max" else 1
+        ceil = bool(rng.integers(0, 2))
+        if d * (k - 1) + 1 > H + 2 * p:  # no full window (see the xfail below for ceil mode)
+            continue
+        x = rng.normal(size=(H, H + 1))
+        ref = torch_pool_ref(x, k, s, p, d, ceil, mode)
+        ours = pool2d(x, k, stride=s, padding=p, dilation=d, ceil_mode=ceil, mode=mode)
+        assert ours.shape == ref.shape, (H, k, s, p, d, ceil)
+        np.testing.assert_allclose(ours, ref, atol=1e-12)
+        t = pool2d_trace(x, k, stride=s, padding=p, dilation=d, ceil_mode=ceil, mode=mode)
+        np.testing.assert_allclose(np.array([st["result"] for st in t]).reshape(ours.shape), ours, atol=1e-12)
+        n += 1
+
+
+def test_pool2d_hand_cases():
+    row = np.array([[1.0, 2, 3, 4, 5]])
+    # k=2, s=2 on 5: floor gives 2 windows, ceil a third, partial one (only x[4]; avg divides by 1)
+    assert pool2d(row, (1, 2)).tolist() == [[2, 4]]
+    assert pool2d(row, (1, 2), ceil_mode=True).tolist() == [[2, 4, 5]]
+    assert pool2d(row, (1, 2), ceil_mode=True, mode="avg").tolist() == [[1.5, 3.5, 5]]
+    # AvgPool1d(3, 2, padding=1, ceil_mode=True) on 1..6: the last window is [6, pad] -> 6/2 (padding counts)
+    six = np.arange(1.0, 7.0)[None]
+    assert pool2d(six, (1, 3), stride=(1, 2), padding=(0, 1), ceil_mode=True, mode="avg").tolist() == [[1, 3, 5, 3]]
+    # dilation 2 reads every other pixel: windows {0,2,4}, {1,3,5}, {2,4,6}
+    x = np.array([[5.0, 0, 1, 9, 2, 0, 3]])
+    assert pool2d(x, (1, 3), stride=1, dilation=(1, 2)).tolist() == [[5, 9, 3]]
+    with pytest.raises(ValueError, match="dilation"):
+        pool2d(x, (1, 3), dilation=2, mode="avg")
+    with pytest.raises(ValueError, match="half the window"):
+        pool2d(x, 2, padding=2)
+
+
+@pytest.mark.xfail(raises=ValueError, strict=False,
+                   reason="formulas.pool_output_size(ceil_mode=True) refuses a window larger than the padded "
+                          "input; PyTorch returns 1 (fixed on the formulas branch)")
+def test_pool2d_ceil_mode_window_larger_than_input():
+    assert pool2d(np.array([[7.0]]), 2, ceil_mode=True).tolist() == [[7.0]]
+
+
+def test_max_pool_equals_cv2_dilate_with_a_dilated_element():
+    rng = np.random.default_rng(12)
+    for k, s, d, p, ceil in [(3, 2, 1, 1, True), (2, 2, 2, 0, False), (3, 1, 2, 1, False), (3, 2, 2, 1, True)]:
+        x = rng.normal(size=(23, 31)).astype(np.float32)
+        ours = pool2d(x, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
+        span = d * (k - 1) + 1
+        xp = np.pad(x, ((p, p + span), (p, p + span)), constant_values=-np.inf)
+        element = np.zeros((span, span), np.uint8)
+        element[::d, ::d] = 1
+        ref = cv2.dilate(xp, element, anchor=(0, 0))[::s, ::s][: ours.shape[0], : ours.shape[1]]
+        np.testing.assert_array_equal(ours, ref)
+
+
+def test_conv_transpose_dilation_equals_loop_and_is_adjoint():
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        H, k, s, d = (int(v) for v in (rng.integers(1, 6), rng.integers(1, 4), rng.integers(1, 3), rng.integers(1, 4)))
+        p = int(rng.integers(0, 2))
+        x, w = rng.normal(size=(H, H)), rng.normal(size=(k, k))
+        try:
+            n = formulas.transposed_conv_output_size(H, k, stride=s, padding=p, dilation=d)
+        except ValueError:
+            continue
+        ours = conv_transpose2d(x, w, stride=s, padding=p, dilation=d)
+        full = np.zeros(((H - 1) * s + d * (k - 1) + 1,) * 2)
+        for i in range(H):
+            for j in range(H):
+                for a in range(k):
+                    for b in range(k):
+                        full[i * s + a * d, j * s + b * d] += x[i, j] * w[a, b]
+        assert ours.shape == (n, n)
+        np.testing.assert_allclose(ours, full[p:p + n, p:p + n], atol=1e-12)
+    # <conv(x), g> == <x, conv_transpose(g)> with the same stride, padding and dilation
+    x, w = rng.normal(size=(9, 9)), rng.normal(size=(3, 3))
+    y = conv2d(x, w, stride=2, padding=2, dilation=2)
+    g = rng.normal(size=y.shape)
+    xt = conv_transpose2d(g, w, stride=2, padding=2, dilation=2)
+    assert xt.shape == x.shape and np.isclose((y * g).sum(), (x * xt).sum())
+    t = conv_transpose2d_trace(g, w, stride=2, padding=2, dilation=2)
+    np.testing.assert_allclose(t[len(t) - 1]["partial"], xt)
+    assert conv_transpose2d(np.array([[1.0, 2.0]]), np.ones((1, 2)), dilation=2).tolist() == [[1, 2, 1, 2]]
+
+
+# -- image mode's job and the lab's sentences --------------------------------------------------------------
+def test_signed_maxabs_pool_keeps_signed_extremes():
+    from cvexplorer.conv import signed_maxabs_pool
+
+    a = np.random.default_rng(1).normal(size=(31, 44)).astype(np.float32)
+    for f in (1, 2, 3):
+        r = signed_maxabs_pool(a, f)
+        h, w = (31 // f) * f, (44 // f) * f
+        b = a[:h, :w].reshape(h // f, f, w // f, f)
+        mx, mn = b.max(axis=(1, 3)), b.min(axis=(1, 3))
+        np.testing.assert_array_equal(r, np.where(mx >= -mn, mx, mn) if f > 1 else a)
+
+
+@pytest.mark.parametrize("channels", ["grey", "rgb"])
+def test_feature_map_equals_conv2d_and_its_trace(channels):
+    from cvexplorer.conv import feature_map
+
+    rgb = np.random.default_rng(2).integers(0, 256, size=(90, 130, 3), dtype=np.uint8)
+    k = KERNELS["laplacian"]
+    r = feature_map(rgb, k, channels=channels, stride=2, padding=1, relu=True, max_display=50)
+    src = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if channels == "grey" else rgb
+    kk = k if channels == "grey" else np.repeat(k[..., None], 3, axis=2) / 3
+    ref = np.maximum(conv2d(src, kk, stride=2, padding=1), 0)
+    np.testing.assert_allclose(r.fmap, ref, atol=1e-3)
+    assert not r.fmap.flags.writeable and r.trace.final is r.fmap and r.in_shape == (90, 130)
+    assert r.trace[7 * r.fmap.shape[1] + 9]["sum"] == pytest.approx(float(ref[7, 9]) if ref[7, 9] > 0
+                                                                   else r.trace[7 * r.fmap.shape[1] + 9]["sum"])
+    lo, hi = r.levels
+    assert lo == -hi and hi > 0
+    assert max(r.shown_in.shape[:2]) <= 50 and max(r.shown_out.shape) <= 50
+    assert set(r.timings) == {"to grey", "feature map", "display copies"}
+
+
+def test_window_under_the_cursor_and_its_footprint():
+    from cvexplorer.conv import window_at, window_under
+
+    g = conv_geometry((3000, 4000), (3, 3), padding=1)
+    w = window_under(1000.2, 500.4, g)
+    assert w.out_pos == (500, 1000) and (w.x0, w.y0, w.x1, w.y1) == (999, 499, 1002, 502)
+    g = conv_geometry((20, 20), (3, 3), stride=2, padding=2, dilation=3)  # footprint 7×7, taps every 3rd pixel
+    w = window_at((1, 2), g)
+    assert (w.y0, w.y1) == (0, 7) and w.taps_x == (2, 5, 8)
+    assert window_under(-50, 99, g).out_pos == (g.out[0] - 1, 0)  # clamped to the map
+
+
+def test_output_size_card_and_the_shared_axis_derivation():
+    from cvexplorer.conv import conv_size_derivation, output_size
+
+    o = output_size("conv", (5, 5), (3, 3), padding=0, dilation=2)
+    assert o.result == "1 × 1" and "spans 5×5" in o.meaning and "D(K−1)" in o.formula
+    assert output_size("pool", (4, 4), (2, 2), stride=2).shape == (2, 2)
+    assert output_size("transposed", (3, 3), (3, 3), stride=2).result == "7 × 7"
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        output_size("conv", (5, 5), (3, 3), dilation=3)
+    for n, k, s, p, d in [(224, 3, 2, 1, 1), (7, 3, 1, 0, 2), (32, 5, 1, 2, 1)]:
+        assert conv_size_derivation(n, k, s, p, d).value == formulas.conv_output_size(n, k, s, p, d)
+
+
+def test_sized_gaussian_equals_opencv():
+    from cvexplorer.conv import sized_kernel
+
+    for kh, kw in [(3, 3), (5, 3), (1, 7), (9, 9)]:
+        ref = cv2.getGaussianKernel(kh, -1) @ cv2.getGaussianKernel(kw, -1).T
+        np.testing.assert_allclose(sized_kernel("gaussian", (kh, kw)), ref, atol=1e-12)

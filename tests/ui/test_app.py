@@ -11,6 +11,14 @@ from cvexplorer.ui.registry import PANELS, panel_ids
 from cvexplorer.ui.widgets.util import grab_array
 
 
+def banner_text(win) -> str:
+    """The one-line message the user sees: the current panel's frame banner, or the window's for unframed pages."""
+    frame = getattr(win.current_panel(), "frame", None)
+    if frame is not None:
+        return frame.banner.message()
+    return win.banner.text.full_text() if win.banner.isVisible() else ""
+
+
 @pytest.fixture
 def win(qtbot):
     w = MainWindow()
@@ -78,17 +86,9 @@ def test_bad_image_shows_a_sentence_and_keeps_state(win, qtbot, tmp_path):
     bad.write_text("not an image")
     win.show_panel("conv")
     win.open_image(str(bad))
-    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
-    assert "not an image" in win.banner.text.text()
+    qtbot.waitUntil(lambda: bool(banner_text(win)), timeout=5000)
+    assert "not an image" in banner_text(win)
     assert win.current_id == "conv"
-
-
-def _banner(win) -> str:
-    """The message the user sees: the panel frame's banner, or the window's for unframed pages."""
-    frame = win.current_panel().frame
-    if frame is not None:
-        return frame.banner.message()
-    return win.banner.text.full_text() if win.banner.isVisible() else ""
 
 
 def test_exception_in_a_panel_is_shown_and_window_stays_usable(win, qtbot):
@@ -100,11 +100,11 @@ def test_exception_in_a_panel_is_shown_and_window_stays_usable(win, qtbot):
 
     panel.set_image = boom
     win.ctx.guard(panel.set_image, "Convolution lab")(np.zeros((2, 2, 3), np.uint8))
-    assert "kaboom" in _banner(win)
+    assert "kaboom" in banner_text(win)
     # A worker failure takes the same road, in a sentence without Python's words.
     win.ctx.workers.submit("x", lambda: 1 / 0)
-    qtbot.waitUntil(lambda: "too large or too small" in _banner(win), timeout=5000)
-    assert "ZeroDivisionError" not in _banner(win)
+    qtbot.waitUntil(lambda: "too large or too small" in banner_text(win), timeout=5000)
+    assert "ZeroDivisionError" not in banner_text(win)
     win.show_panel("nms")  # still usable
     assert win.current_id == "nms"
 

@@ -12,6 +12,14 @@ from PIL import Image
 from cvexplorer.ui.app import MainWindow
 
 
+def banner_text(win) -> str:
+    """The one-line message the user sees: the current panel's frame banner, or the window's for unframed pages."""
+    frame = getattr(win.current_panel(), "frame", None)
+    if frame is not None:
+        return frame.banner.message()
+    return win.banner.text.text() if win.banner.isVisible() else ""
+
+
 def _bomb(path):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -55,8 +63,8 @@ def test_bad_file_gives_one_sentence_and_app_continues(win, qtbot, tmp_path, nam
         make(p)
     before = win.current_panel().state()
     win.open_image(str(p))
-    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
-    msg = win.banner.text.text()
+    qtbot.waitUntil(lambda: bool(banner_text(win)), timeout=10000)
+    msg = banner_text(win)
     assert words in msg and "Traceback" not in msg and "\n" not in msg
     assert win.current_panel().state() == before  # nothing lost
     win.show_panel("welcome")  # still usable
@@ -70,7 +78,7 @@ def test_odd_but_valid_images_open(win, qtbot, tmp_path, shape):
     img = np.full((*shape, 3), 90, np.uint8)
     p = save_png(tmp_path / "odd.png", img)
     win.open_image(str(p))
-    qtbot.waitUntil(lambda: any("odd.png" in m for m in win.ctx.messages) or win.banner.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: any("odd.png" in m for m in win.ctx.messages) or bool(banner_text(win)), timeout=20000)
     win.current_panel().wait_idle(60)
     # Either the panel took it, or it explained in one sentence why it cannot (e.g. smaller than its kernel).
     assert all("Traceback" not in e and "Unexpected" not in e for e in win.ctx.errors)

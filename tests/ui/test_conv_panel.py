@@ -78,9 +78,9 @@ def test_edit_numbers_and_code(make_panel):
     ns = {}
     exec(code["NumPy"].replace("print(y)", ""), ns)  # the NumPy snippet runs and gives the same numbers
     np.testing.assert_allclose(ns["y"], panel.trace.final)
-    panel.show_code()
-    assert panel._code_dialog.isVisible()
-    panel._code_dialog.close()
+    panel.code_btn.click()
+    assert panel.code_dialog.isVisible()
+    panel.code_dialog.close()
 
 
 def test_rgb_pooling_transposed_modes(make_panel):
@@ -119,27 +119,27 @@ def test_image_mode_large_photo_returns_control_quickly(make_panel, ctx):
     panel.set_image(big, "big.png")
     elapsed_ms = (time.perf_counter() - t0) * 1e3
     # the work is in a worker: the request came back before the feature map exists
-    assert panel.mode == "image" and panel._pending_image and ctx.workers.pending >= 1
+    assert panel.mode == "image" and panel.image_pending and ctx.workers.pending >= 1
     print(f"set_image(4000x3000) returned in {elapsed_ms:.1f} ms")
     assert panel.wait_idle(60)
-    res = panel._img_result
-    assert res["fmap"].shape == (3000, 4000)
+    res = panel.image_result
+    assert res.fmap.shape == (3000, 4000)
     assert panel.out_canvas.image_shape[:2] == (3000, 4000)
     grey = panel.trace.meta["input_shape"]
     assert grey == (3000, 4000)
     # hover: the window follows the cursor and reads out the map's value there
     panel.hover(1000.2, 500.4)
     assert panel.in_canvas.layer_items("window")
-    assert panel.window_value == pytest.approx(float(res["fmap"][500, 1000]))
+    assert panel.window_value == pytest.approx(float(res.fmap[500, 1000]))
     # the trace's step equals the fast map at that position
     st = panel.trace[500 * 4000 + 1000]
-    assert st["sum"] == pytest.approx(float(res["fmap"][500, 1000]), abs=1e-2)
+    assert st["sum"] == pytest.approx(float(res.fmap[500, 1000]), abs=1e-2)
     assert "·" in panel.img_arith.text() and "=" in panel.img_arith.text()  # the window's arithmetic
     # playing sweeps the window over a coarse raster of the whole map
     p = panel.player()
     assert 100 <= p.length <= 32 * 24
     p.last()
-    assert panel.window_value == pytest.approx(float(res["fmap"][2999, 3999]))
+    assert panel.window_value == pytest.approx(float(res.fmap[2999, 3999]))
     stages = {s.stage for s in ctx.recorder.stats("conv")}
     assert {"feature map", "request → shown"} <= stages
 
@@ -149,14 +149,29 @@ def test_image_mode_relu_gallery_and_state(make_panel):
     panel.restore_state({"mode": "image", "gallery": "laplacian", "relu": True})
     panel.wait_idle(30)
     assert panel.mode == "image" and panel.k[1, 1] == -4
-    fmap = panel._img_result["fmap"]
+    fmap = panel.image_result.fmap
     assert fmap.min() >= 0
     st = panel.state()
     assert st["mode"] == "image" and st["relu"] is True
+    # the marker is the kernel's real footprint; "Zoom to window" shows the pixels' values under it
+    panel.dilation.setValue(2)
+    panel.wait_idle(30)
+    panel.hover(100.3, 60.6)
+    r = panel.in_canvas.layer_items("window")[0].path().boundingRect()
+    assert (r.x(), r.y(), r.width(), r.height()) == (98, 59, 5, 5)  # 3 taps, 2 apart: a 5×5 footprint centred near the cursor
+    assert len(panel.in_canvas.layer_items("taps")) == 1
+    panel.zoom_btn.click()
+    grey = panel.image_result.source
+    assert panel.in_canvas.label_texts("numbers") == [str(int(grey[y, x])) for y in (59, 61, 63) for x in (98, 100, 102)]
+    view = panel.in_canvas.vb.viewRect()
+    assert view.contains(r) and view.width() < 20
+    panel.zoom_btn.click()
+    assert not panel.in_canvas.label_texts("numbers") and panel.in_canvas.vb.viewRect().width() > 500
+    panel.dilation.setValue(1)
     panel.stride.setValue(2)
     panel.wait_idle(30)
-    h, w = panel._image.shape[:2]
-    assert panel._img_result["fmap"].shape == ((h + 2 - 3) // 2 + 1, (w + 2 - 3) // 2 + 1)
+    h, w = panel.image.shape[:2]
+    assert panel.image_result.fmap.shape == ((h + 2 - 3) // 2 + 1, (w + 2 - 3) // 2 + 1)
     panel.demo()
     assert panel.in_canvas.layer_items("window")
 
@@ -171,22 +186,21 @@ def test_image_mode_custom_kernel(make_panel):
     assert panel.gallery.currentText() == "custom" and panel.k.shape == (2, 2)
     import cv2
 
-    grey = cv2.cvtColor(panel._image, cv2.COLOR_RGB2GRAY).astype(float)
-    fmap = panel._img_result["fmap"]
+    grey = cv2.cvtColor(panel.image, cv2.COLOR_RGB2GRAY).astype(float)
+    fmap = panel.image_result.fmap
     # padding 1 with a 2x2 kernel: output (H+1)x(W+1); y[i, j] = 2 * x[i, j] (the tap at (1, 1) minus padding 1)
     assert fmap.shape == (grey.shape[0] + 1, grey.shape[1] + 1)
     np.testing.assert_allclose(fmap[:-1, :-1], 2 * grey, atol=1e-3)
 
 
-def test_display_pooling_keeps_signed_extremes():
-    from cvexplorer.ui.panels.conv import _signed_maxabs_pool, arithmetic_text, fmt
-
-    a = np.random.default_rng(1).normal(size=(31, 44)).astype(np.float32)
-    for f in (1, 2, 3):
-        r = _signed_maxabs_pool(a, f)
-        h, w = (31 // f) * f, (44 // f) * f
-        b = a[:h, :w].reshape(h // f, f, w // f, f)
-        mx, mn = b.max(axis=(1, 3)), b.min(axis=(1, 3))
-        np.testing.assert_array_equal(r, np.where(mx >= -mn, mx, mn))
-    assert fmt(-1) == "−1" and fmt(0.25) == "0.25" and fmt(float("-inf")) == "−∞"
-    assert arithmetic_text(np.array([0, 1, 5]), np.array([1, 0, -1]), -5) == "0·1 + 1·0 + 5·(−1) = −5"
+def test_grid_titles_never_overlap(make_panel):
+    panel = make_panel("conv")
+    for mode in ("matrix", "rgb", "pooling", "transposed"):
+        panel.set_mode(mode)
+        panel.player().seek(1)
+        panel.grid.repaint()
+        rects = list(panel.grid.title_rects.values())
+        assert len(rects) == sum(len(row) for row in panel.grid.rows)
+        for i, a in enumerate(rects):
+            for b in rects[i + 1:]:
+                assert not a.intersects(b), (mode, a, b)
