@@ -77,6 +77,8 @@ def pool_size_derivation(size: int, kernel: int, stride: int | None = None, padd
     meaning = f"{kernel}×{kernel} windows every {s} pixels: {size} → {o}, no learnable parameters"
     if s < kernel:
         meaning += " (overlapping windows)"
+    if ceil_mode and o < -(-(size + 2 * padding - kernel) // s) + 1:
+        sub += "  (the last window would start in the right padding: dropped)"
     return AxisSize(formula, sub, o, meaning)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import formulas as F
+from ..conv.explain import conv_size_derivation, pool_size_derivation, tconv_size_derivation
 from ..text import fmt_bytes, fmt_count, parse_ints, parse_layers
 from .model import Derivation
 from .windows import kernel_windows
@@ -23,25 +24,8 @@ def conv_output_derivation(size, kernel, stride=1, padding=0, dilation=1) -> Der
     >>> d.formula, d.substitution, d.value
     ('O = ⌊(N − K + 2P)/S⌋ + 1', 'O = ⌊(7 − 3 + 2·0)/2⌋ + 1 = 3', 3)
     """
-    o = F.conv_output_size(size, kernel, stride, padding, dilation)
-    if dilation == 1:
-        formula = "O = ⌊(N − K + 2P)/S⌋ + 1"
-        sub = f"O = ⌊({size} − {kernel} + 2·{padding})/{stride}⌋ + 1 = {o}"
-    else:
-        formula = "O = ⌊(N + 2P − D(K−1) − 1)/S⌋ + 1"
-        sub = f"O = ⌊({size} + 2·{padding} − {dilation}·({kernel}−1) − 1)/{stride}⌋ + 1 = {o}"
-    if o == size:
-        meaning = f"padding {padding} exactly makes up for the kernel: the size is kept ('same')"
-    elif stride > 1 and o == -(-size // stride):
-        word = {2: "halves", 3: "divides by three", 4: "quarters"}.get(stride, f"divides by {stride}")
-        meaning = f"stride {stride} with padding {padding} {word} the input"
-    elif stride == 1:
-        meaning = f"without enough padding each side loses pixels: {size} → {o} (−{size - o})"
-    else:
-        meaning = f"stride {stride} keeps one position in {stride}: {size} → {o}"
-    rem = (size + 2 * padding - dilation * (kernel - 1) - 1) % stride
-    if rem:
-        meaning += f"; the floor drops {rem} pixel{'s' if rem > 1 else ''} at the edge"
+    d = conv_size_derivation(size, kernel, stride, padding, dilation)
+    formula, sub, o, meaning = d.formula, d.substituted, d.value, d.meaning
     return Derivation("conv-out", formula, sub, f"{o} × {o}", o, meaning,
                       {"windows": kernel_windows(size, kernel, stride=stride, padding=padding, dilation=dilation, out=o)})
 
@@ -50,29 +34,15 @@ _conv_out = conv_output_derivation  # the name the families used before it becam
 
 
 def _pool_out(size, kernel, stride=0, padding=0, ceil_mode=False):
-    s = kernel if not stride else stride
-    o = F.pool_output_size(size, kernel, s, padding, bool(ceil_mode))
-    br = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
-    formula = f"O = {br[0]}(N − K + 2P)/S{br[1]} + 1"
-    sub = f"O = {br[0]}({size} − {kernel} + 2·{padding})/{s}{br[1]} + 1 = {o}"
-    meaning = f"{kernel}×{kernel} windows every {s} pixels: {size} → {o}, no learnable parameters"
-    if s < kernel:
-        meaning += " (overlapping windows)"
-    if ceil_mode and o < -(-(size + 2 * padding - kernel) // s) + 1:
-        sub += "  (the last window would start in the right padding: dropped)"
-    return Derivation("pool-out", formula, sub, f"{o} × {o}", o, meaning,
-                      {"windows": kernel_windows(size, kernel, stride=s, padding=padding, out=o)})
+    d = pool_size_derivation(size, kernel, stride or None, padding, bool(ceil_mode))
+    s = stride or kernel
+    return Derivation("pool-out", d.formula, d.substituted, f"{d.value} × {d.value}", d.value, d.meaning,
+                      {"windows": kernel_windows(size, kernel, stride=s, padding=padding, out=d.value)})
 
 
 def _tconv_out(size, kernel, stride=1, padding=0, output_padding=0, dilation=1):
-    o = F.transposed_conv_output_size(size, kernel, stride, padding, output_padding, dilation)
-    formula = "O = (N − 1)·S − 2P + D(K − 1) + P_out + 1"
-    sub = f"O = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) + {output_padding} + 1 = {o}"
-    ratio = o / size
-    meaning = f"{size} → {o}" + (f": exactly ×{int(ratio)}" if ratio == int(ratio) and ratio > 1 else "")
-    if kernel % stride:
-        meaning += f"; K={kernel} is not a multiple of S={stride}, which invites checkerboard artefacts"
-    return Derivation("tconv-out", formula, sub, f"{o} × {o}", o, meaning)
+    d = tconv_size_derivation(size, kernel, stride, padding, output_padding, dilation)
+    return Derivation("tconv-out", d.formula, d.substituted, f"{d.value} × {d.value}", d.value, d.meaning)
 
 
 def _same_padding(kernel, dilation=1):

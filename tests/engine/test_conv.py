@@ -311,10 +311,7 @@ def test_pool2d_hand_cases():
         pool2d(x, 2, padding=2)
 
 
-@pytest.mark.xfail(raises=ValueError, strict=False,
-                   reason="formulas.pool_output_size(ceil_mode=True) refuses a window larger than the padded "
-                          "input; PyTorch returns 1 (fixed on the formulas branch)")
-def test_pool2d_ceil_mode_window_larger_than_input():
+def test_pool2d_ceil_mode_window_larger_than_input():  # PyTorch: MaxPool2d(2, ceil_mode=True) on 1×1 gives 1×1
     assert pool2d(np.array([[7.0]]), 2, ceil_mode=True).tolist() == [[7.0]]
 
 

@@ -11,13 +11,7 @@ from PIL import Image
 
 from cvexplorer.ui.app import MainWindow
 
-
-def banner_text(win) -> str:
-    """The one-line message the user sees: the current panel's frame banner, or the window's for unframed pages."""
-    frame = getattr(win.current_panel(), "frame", None)
-    if frame is not None:
-        return frame.banner.message()
-    return win.banner.text.text() if win.banner.isVisible() else ""
+from .test_app import banner_text
 
 
 def _bomb(path):
