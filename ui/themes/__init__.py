@@ -106,6 +106,13 @@ class Theme:
             p.setStyle(Qt.PenStyle.DashLine)
         return p
 
+    def _arrow(self, direction: str) -> str:
+        """The spin-box arrow picture in this theme's text colour (QSS needs a file; they ship in assets/)."""
+        from importlib import resources
+
+        shade = "white" if _luminance(self.fg) > 0.5 else "black"
+        return str(resources.files("cvexplorer.assets") / f"arrow-{direction}-{shade}.svg").replace("\\", "/")
+
     @property
     def qss(self) -> str:
         f = self.font_pt
@@ -136,13 +143,10 @@ class Theme:
             width: {f + 8}px; border-left: 1px solid {self.muted}; border-bottom: 1px solid {self.muted}; }}
         QSpinBox::down-button, QDoubleSpinBox::down-button {{ subcontrol-origin: border;
             subcontrol-position: bottom right; width: {f + 8}px; border-left: 1px solid {self.muted}; }}
-        QSpinBox::up-arrow, QDoubleSpinBox::up-arrow {{ width: 0; height: 0; border-left: {max(4, f // 3)}px solid transparent;
-            border-right: {max(4, f // 3)}px solid transparent; border-bottom: {max(5, f // 2)}px solid {self.fg}; }}
-        QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{ width: 0; height: 0;
-            border-left: {max(4, f // 3)}px solid transparent; border-right: {max(4, f // 3)}px solid transparent;
-            border-top: {max(5, f // 2)}px solid {self.fg}; }}
-        QSpinBox::up-arrow:disabled, QSpinBox::down-arrow:disabled {{ border-top-color: {self.muted};
-            border-bottom-color: {self.muted}; }}
+        QSpinBox::up-arrow, QDoubleSpinBox::up-arrow {{ image: url({self._arrow("up")});
+            width: {max(8, f // 2)}px; height: {max(6, f // 3)}px; }}
+        QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{ image: url({self._arrow("down")});
+            width: {max(8, f // 2)}px; height: {max(6, f // 3)}px; }}
         QFrame#Banner {{ background: {self.panel_bg}; border: 1px solid {self.muted}; border-radius: 4px; }}
         QFrame#Banner[kind="error"] {{ background: {self.error}; border-color: {self.error}; }}
         QFrame#Banner[kind="error"] QLabel, QFrame#Banner[kind="error"] QPushButton {{ color: white;
@@ -154,6 +158,12 @@ class Theme:
         QTabBar::tab {{ padding: 6px 14px; }}
         QTabBar::tab:selected {{ background: {self.accent}; color: white; }}
         """
+
+
+def _luminance(color: str) -> float:
+    c = color.lstrip("#")
+    r, g, b = (int(c[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 THEMES: dict[str, Theme] = {
