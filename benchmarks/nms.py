@@ -7,8 +7,8 @@ reference gets the same boxes as xywh float arrays (its input format); the accur
 whether both kept exactly the same indices in the same order. A last NMS row uses spread-out
 boxes where almost every box is kept (greedy NMS's worst case: one NumPy pass per kept box).
 
-The panel rows time ``_render_step`` (boxes by state, IoU labels, table) offscreen on the
-built-in "duplicates" scenario and on 1 000 loaded boxes.
+The panel rows time one step of the player (boxes by state, IoU labels, card, table, paint)
+offscreen on the built-in "duplicates" scenario and on 1 000 boxes given to the panel.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def _render_rows(quick: bool) -> list[dict]:
 
         def f():
             i[0] = i[0] % (n - 2) + 1
-            panel._render_step(i[0])
+            panel.player().seek(i[0])
+            panel.repaint()
             app.processEvents()
         return f
 
@@ -88,8 +89,7 @@ def _render_rows(quick: bool) -> list[dict]:
     rows.append(row(f"render one trace step ('duplicates', {len(panel.boxes)} boxes)", len(panel.trace),
                     7 if quick else 25))
     b, s = detector_like(1000, 3)
-    panel.boxes, panel.scores, panel.classes = b, s, np.zeros(len(b), np.int64)
-    panel._rerun(keep_index=False)
+    panel.set_detections(b, s)
     rows.append(row("render one trace step (1 000 boxes)", len(panel.trace), 5 if quick else 15))
     panel.close()
     ctx.workers.shutdown(2000)

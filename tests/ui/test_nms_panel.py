@@ -13,8 +13,7 @@ HAND = [(100, 100, 300, 300, 0.9), (110, 110, 310, 310, 0.8), (500, 400, 650, 56
 
 
 def _state_column(panel):
-    t = panel.table
-    return {t.item(r, 0).text(): t.item(r, 4).text() for r in range(t.rowCount())}
+    return panel.table.state_texts()
 
 
 def _path_rect(panel, layer):
@@ -38,9 +37,9 @@ def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
     assert _state_column(panel) == {"#0": "current", "#1": "suppressed", "#2": "waiting"}
     assert _path_rect(panel, "state1") == [100, 100, 300, 300]   # the current pick
     assert _path_rect(panel, "supp_now") == [110, 110, 310, 310]  # B suppressed now
-    iou_texts = panel.labels["iou_hot"].visible_texts()
+    iou_texts = panel.canvas.label_texts("iou_hot")
     assert iou_texts == [f"IoU {B.iou_matrix([HAND[0][:4]], [HAND[1][:4]])[0, 0]:.2f}"]
-    assert "IoU evaluations: 2 of N(N−1)/2 = 3" in panel.counter.text()
+    assert panel.counter.text() == "2 of 3 IoUs" and "N(N−1)/2 = 3" in panel.card.substituted.text()
     assert panel.table.item(1, 3).text() == iou_texts[0].split()[1] and panel.table.item(2, 3).text() == ""
     player.step_forward()
     assert _state_column(panel) == {"#0": "kept", "#1": "suppressed", "#2": "current"}
@@ -65,16 +64,17 @@ def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
 def test_compare_and_pipeline_on_overlapping_people(make_panel):
     panel = make_panel("nms")
     panel.demo()
+    # the rendered view is not blank and shows the current pick's colour
+    arr = panel.canvas.to_array()
+    cur = np.array([int(panel.ctx.theme.color("current")[i:i + 2], 16) for i in (1, 3, 5)])
+    assert (np.abs(arr[..., :3].astype(int) - cur).sum(axis=-1) < 40).sum() > 100
+    panel.player().last()  # the answer shows at the end
     titles = [t.text() for t, _ in panel.compare]
     sc = B.scenario("overlapping-people")
     assert titles[0].startswith("Greedy: 1 kept")
     k, ns = B.soft_nms(sc.boxes, sc.scores, iou_threshold=0.5, score_threshold=0.25)
     assert f": {len(k)} above" in titles[1] and len(k) >= 2
     assert "decoded" in panel.pipeline.text() and "top-100" in panel.pipeline.text()
-    # the rendered view is not blank and shows the current pick's colour
-    arr = panel.canvas.to_array()
-    cur = np.array([int(panel.ctx.theme.color("current")[i:i + 2], 16) for i in (1, 3, 5)])
-    assert (np.abs(arr[..., :3].astype(int) - cur).sum(axis=-1) < 40).sum() > 100
 
 
 def test_loading_files_reports_skipped_lines(make_panel, tmp_path, ctx):
@@ -122,7 +122,7 @@ def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):
     player.seek(1)
     step = player.current_step() if callable(getattr(player, "current_step", None)) else panel.trace[1]
     assert "scores_after" in step.data and step.current == 0
-    texts = panel.labels["iou_hot"].visible_texts() + panel.labels["iou_cold"].visible_texts()
+    texts = panel.canvas.label_texts("iou_hot") + panel.canvas.label_texts("iou_cold")
     assert texts and all("→" in t for t in texts)
     player.last()
     sc = B.scenario("overlapping-people")
