@@ -103,6 +103,8 @@ def _coco_from_text(text: str, name: str) -> Detections:
             x, y, w, h = (_num(v, n) for v, n in zip(bb, ("x", "y", "w", "h")))
             if w <= 0 or h <= 0:
                 raise ValueError(f"bbox width and height must be positive (w={w:g}, h={h:g})")
+            if not (np.isfinite(x + w) and np.isfinite(y + h)):
+                raise ValueError("bbox reaches beyond the largest number a computer can hold (x + w or y + h)")
             score = _num(e.get("score", None), "score") if "score" in e else None
             if score is None:
                 raise ValueError("no score")
