@@ -104,13 +104,14 @@ class BoxTable(QTableWidget):
                     self.setItem(r, col, it)
         finally:
             self.blockSignals(False)
-        self.setFont(theme.font("small"))
-        self.horizontalHeader().setFont(theme.font("small"))
+        self.ensurePolished()  # measure in the style sheet's font, the one the cells are drawn in
+        fm = self.fontMetrics()
+        pad = fm.horizontalAdvance("  ")
         for col in (BOX, SCORE, CLASS):
             self.resizeColumnToContents(col)
-        pad = self.fontMetrics().horizontalAdvance("  ")
-        self.setColumnWidth(IOU, self.fontMetrics().horizontalAdvance("0.00") + pad)
-        self.setColumnWidth(BY, self.fontMetrics().horizontalAdvance(f"#{len(ov.boxes)}") + pad)
+        self.setColumnWidth(BOX, max(self.columnWidth(BOX), fm.horizontalAdvance(f"#{len(ov.boxes)}") + pad))
+        self.setColumnWidth(IOU, fm.horizontalAdvance("0.00") + pad)
+        self.setColumnWidth(BY, fm.horizontalAdvance(f"#{len(ov.boxes)}") + pad)
         self.setColumnHidden(CLASS, not multi_class)
 
     def _set_column(self, col: int, texts: np.ndarray, codes: np.ndarray | None = None) -> None:

@@ -7,7 +7,9 @@ belong together, so a step is always drawn over the boxes it was computed for.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+
+_FREE = QSizePolicy.Policy.Ignored  # views take the share their stretch gives, not their size hint
 
 from cvexplorer import boxes as B
 from cvexplorer.boxes import NmsOverview
@@ -132,6 +134,7 @@ class AnswerStrip(QWidget):
             col.setSpacing(0)
             title = ElidedLabel("")
             cv = ImageCanvas(theme=theme, max_display=800)  # a thumbnail: a smaller copy paints faster
+            cv.setSizePolicy(_FREE, _FREE)
             col.addWidget(title)
             col.addWidget(cv, 1)
             row.addLayout(col, 1)
@@ -183,7 +186,9 @@ class MainView(QWidget):
     def __init__(self, theme, parent=None) -> None:
         super().__init__(parent)
         self.canvas = ImageCanvas(theme=theme)
+        self.canvas.setSizePolicy(_FREE, _FREE)
         self.answer = AnswerStrip(theme)
+        self.answer.setSizePolicy(_FREE, _FREE)
         self.answer.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
