@@ -3,12 +3,13 @@ trace step rendered in the NMS panel.
 
 Inputs are detector-like: boxes jittered around objects (about 25 candidates per object, as a
 detector emits before NMS), unique random scores, IoU threshold 0.5, in a 1280×960 image. The
-reference gets the same boxes as xywh float arrays (its input format); the accuracy column says
+reference gets the same boxes as Python lists of [x, y, w, h] and of scores (its fast path: ndarray
+input is several times slower; the lists are built outside the timing); the accuracy column says
 whether both kept exactly the same indices in the same order. A last NMS row uses spread-out
 boxes where almost every box is kept (greedy NMS's worst case: one NumPy pass per kept box).
 
-The panel rows time ``_render_step`` (boxes by state, IoU labels, table) offscreen on the
-built-in "duplicates" scenario and on 1 000 loaded boxes.
+The panel rows time one step of the player (boxes by state, IoU labels, card, table, paint)
+offscreen on the built-in "duplicates" scenario and on 1 000 boxes given to the panel.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def _nms_row(what, b, s, repeats):
 
     from cvexplorer.boxes import nms
 
-    xywh = np.c_[b[:, :2], b[:, 2:] - b[:, :2]]
-    s32 = s.astype(np.float32)
+    xywh = np.c_[b[:, :2], b[:, 2:] - b[:, :2]].tolist()
+    sl = s.tolist()
     ours = median_ms(lambda: nms(b, s, 0.5), repeats)
-    ref = median_ms(lambda: cv2.dnn.NMSBoxes(xywh, s32, 0.0, 0.5), repeats)
+    ref = median_ms(lambda: cv2.dnn.NMSBoxes(xywh, sl, 0.0, 0.5), repeats)
     k1 = nms(b, s, 0.5)
-    k2 = np.asarray(cv2.dnn.NMSBoxes(xywh, s32, 0.0, 0.5), np.int64).reshape(-1)
+    k2 = np.asarray(cv2.dnn.NMSBoxes(xywh, sl, 0.0, 0.5), np.int64).reshape(-1)
     acc = f"same {len(k1)} kept" if np.array_equal(k1, k2) else f"DIFFER ({len(k1)} vs {len(k2)})"
     return {"what": what, "ours_ms": ours, "ref": "cv2.dnn.NMSBoxes", "ref_ms": ref,
             "ratio": ours / ref if ref > 0 else float("nan"), "accuracy": acc}
@@ -67,7 +68,8 @@ def _render_rows(quick: bool) -> list[dict]:
 
         def f():
             i[0] = i[0] % (n - 2) + 1
-            panel._render_step(i[0])
+            panel.player().seek(i[0])
+            panel.repaint()
             app.processEvents()
         return f
 
@@ -88,8 +90,7 @@ def _render_rows(quick: bool) -> list[dict]:
     rows.append(row(f"render one trace step ('duplicates', {len(panel.boxes)} boxes)", len(panel.trace),
                     7 if quick else 25))
     b, s = detector_like(1000, 3)
-    panel.boxes, panel.scores, panel.classes = b, s, np.zeros(len(b), np.int64)
-    panel._rerun(keep_index=False)
+    panel.set_detections(b, s)
     rows.append(row("render one trace step (1 000 boxes)", len(panel.trace), 5 if quick else 15))
     panel.close()
     ctx.workers.shutdown(2000)

@@ -310,3 +310,50 @@ def test_nms_fuzz_only_value_errors(rows, thr):
     except ValueError:
         return
     assert keep.dtype == np.int64 and len(set(keep.tolist())) == len(keep)
+
+
+# -- what the NMS panel shows ---------------------------------------------------------------------------
+
+def test_coco_coordinates_that_overflow_are_skipped_with_a_sentence():
+    d = B.load_coco_results(json.dumps([
+        {"image_id": 1, "category_id": 0, "bbox": [1.5e308, 0, 1.5e308, 10], "score": 0.9},
+        {"image_id": 1, "category_id": 0, "bbox": [0, 0, 10, 10], "score": 0.8},
+    ]))
+    assert d.boxes.tolist() == [[0, 0, 10, 10]] and np.isfinite(d.boxes).all()
+    assert d.problems[0].startswith("entry 1: bbox reaches beyond")
+
+
+def test_trace_keeps_each_suppressed_box_its_suppressor_and_iou():
+    boxes = [[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 9]]
+    scores = [0.9, 0.8, 0.7, 0.6]
+    t = B.nms_trace(boxes, scores, 0.5)
+    iou = B.iou_matrix(boxes, boxes)
+    last = t[-1]
+    assert last["suppressed_by"].tolist() == [-1, 0, -1, 0]
+    assert np.allclose(last["suppressed_iou"], [0, iou[0, 1], 0, iou[0, 3]])
+    assert t[0]["suppressed_by"].tolist() == [-1] * 4  # nothing decided before the first pick
+    assert t[1]["suppressed_by"].tolist() == [-1, 0, -1, 0]  # decided by the first pick
+    # Soft-NMS: a box dropped under the threshold names the pick that decayed it
+    st = B.soft_nms_trace([[0, 0, 10, 10], [0, 0, 10, 10]], [0.9, 0.5], method="linear",
+                          iou_threshold=0.3, score_threshold=0.25)
+    assert st[-1]["suppressed_by"].tolist() == [-1, 0] and st[-1]["suppressed_iou"][1] == 1.0
+
+
+def test_nms_overview_is_one_consistent_record():
+    sc = B.scenario("multi-class")
+    o = B.nms_overview(sc.boxes, sc.scores, sc.classes, iou_threshold=0.5, conf_threshold=0.25, top_k=100)
+    assert o.trace.final.tolist() == B.nms(sc.boxes, sc.scores, 0.5, score_threshold=0.25).tolist()
+    assert o.greedy.tolist() == o.trace.final.tolist()
+    assert o.class_aware.tolist() == B.batched_nms(sc.boxes, sc.scores, sc.classes, 0.5,
+                                                   score_threshold=0.25).tolist()
+    k, s = B.soft_nms(sc.boxes, sc.scores, iou_threshold=0.5, score_threshold=0.25)
+    assert o.soft_kept.tolist() == k.tolist() and np.allclose(o.soft_scores, s)
+    assert [n for n, _ in o.stages] == [n for n, _ in B.postprocess(sc.boxes, sc.scores, sc.classes,
+                                                                      iou_threshold=0.5)]
+    assert not o.boxes.flags.writeable and np.array_equal(o.boxes, sc.boxes) and len(o) == len(sc.boxes)
+    soft = B.nms_overview(sc.boxes, sc.scores, sc.classes, stepping="soft")
+    assert soft.trace.meta["kind"] == "soft" and soft.trace.final[0].tolist() == soft.soft_kept.tolist()
+    with pytest.raises(ValueError, match="greedy"):
+        B.nms_overview(sc.boxes, sc.scores, sc.classes, stepping="animated")
+    with pytest.raises(ValueError, match="same length"):
+        B.nms_overview(sc.boxes, sc.scores[:3], sc.classes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from cvexplorer import boxes as B
 
@@ -13,8 +14,7 @@ HAND = [(100, 100, 300, 300, 0.9), (110, 110, 310, 310, 0.8), (500, 400, 650, 56
 
 
 def _state_column(panel):
-    t = panel.table
-    return {t.item(r, 0).text(): t.item(r, 4).text() for r in range(t.rowCount())}
+    return panel.table.state_texts()
 
 
 def _path_rect(panel, layer):
@@ -38,9 +38,9 @@ def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
     assert _state_column(panel) == {"#0": "current", "#1": "suppressed", "#2": "waiting"}
     assert _path_rect(panel, "state1") == [100, 100, 300, 300]   # the current pick
     assert _path_rect(panel, "supp_now") == [110, 110, 310, 310]  # B suppressed now
-    iou_texts = panel.labels["iou_hot"].visible_texts()
+    iou_texts = panel.canvas.label_texts("iou_hot")
     assert iou_texts == [f"IoU {B.iou_matrix([HAND[0][:4]], [HAND[1][:4]])[0, 0]:.2f}"]
-    assert "IoU evaluations: 2 of N(N−1)/2 = 3" in panel.counter.text()
+    assert panel.counter.text() == "2 of 3 IoUs" and "N(N−1)/2 = 3" in panel.card.substituted.text()
     assert panel.table.item(1, 3).text() == iou_texts[0].split()[1] and panel.table.item(2, 3).text() == ""
     player.step_forward()
     assert _state_column(panel) == {"#0": "kept", "#1": "suppressed", "#2": "current"}
@@ -65,16 +65,17 @@ def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
 def test_compare_and_pipeline_on_overlapping_people(make_panel):
     panel = make_panel("nms")
     panel.demo()
+    # the rendered view is not blank and shows the current pick's colour
+    arr = panel.canvas.to_array()
+    cur = np.array([int(panel.ctx.theme.color("current")[i:i + 2], 16) for i in (1, 3, 5)])
+    assert (np.abs(arr[..., :3].astype(int) - cur).sum(axis=-1) < 40).sum() > 100
+    panel.player().last()  # the answer shows at the end
     titles = [t.text() for t, _ in panel.compare]
     sc = B.scenario("overlapping-people")
     assert titles[0].startswith("Greedy: 1 kept")
     k, ns = B.soft_nms(sc.boxes, sc.scores, iou_threshold=0.5, score_threshold=0.25)
     assert f": {len(k)} above" in titles[1] and len(k) >= 2
     assert "decoded" in panel.pipeline.text() and "top-100" in panel.pipeline.text()
-    # the rendered view is not blank and shows the current pick's colour
-    arr = panel.canvas.to_array()
-    cur = np.array([int(panel.ctx.theme.color("current")[i:i + 2], 16) for i in (1, 3, 5)])
-    assert (np.abs(arr[..., :3].astype(int) - cur).sum(axis=-1) < 40).sum() > 100
 
 
 def test_loading_files_reports_skipped_lines(make_panel, tmp_path, ctx):
@@ -122,7 +123,7 @@ def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):
     player.seek(1)
     step = player.current_step() if callable(getattr(player, "current_step", None)) else panel.trace[1]
     assert "scores_after" in step.data and step.current == 0
-    texts = panel.labels["iou_hot"].visible_texts() + panel.labels["iou_cold"].visible_texts()
+    texts = panel.canvas.label_texts("iou_hot") + panel.canvas.label_texts("iou_cold")
     assert texts and all("→" in t for t in texts)
     player.last()
     sc = B.scenario("overlapping-people")
@@ -130,3 +131,113 @@ def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):
     kept = [k_ for k_, v in _state_column(panel).items() if v == "kept"]
     assert sorted(kept) == sorted(f"#{j}" for j in k) and len(kept) >= 2
     assert panel.counter.text().startswith("Soft-NMS")
+
+
+def _yolo_file(path, n, seed=0):
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(0.1, 0.9, (n, 2))
+    path.write_text("\n".join(f"{k % 3} {x:.4f} {y:.4f} 0.05 0.06 {s:.4f}"
+                              for k, ((x, y), s) in enumerate(zip(c, rng.uniform(0.3, 1, n)))))
+    return path
+
+
+def test_loading_while_a_step_is_shown_never_mixes_two_inputs(make_panel, tmp_path, ctx, monkeypatch):
+    """Issue 26: 20 000 detections loaded while a step of the 20-box scenario is on screen; stepping,
+    a theme change and presentation mode before the result lands draw the old input, whole."""
+    import threading
+
+    from cvexplorer.ui.themes import THEMES
+
+    panel = make_panel("nms")
+    assert len(panel.boxes) == 20  # the "duplicates" scenario
+    panel.player().seek(2)
+    release = threading.Event()
+    real = B.nms_overview
+
+    def held(boxes, *args, **kwargs):  # a big input's result waits until the test has stepped around
+        if len(boxes) > 1500:
+            release.wait(60)
+        return real(boxes, *args, **kwargs)
+
+    monkeypatch.setattr(B, "nms_overview", held)
+    panel.load_file(_yolo_file(tmp_path / "big.txt", 20000))
+    assert ctx.workers.is_busy("nms") and "20000" in panel.frame.banner.message()
+    for act in (panel.player().step_forward, panel.player().step_back,
+                lambda: ctx.set_theme(THEMES["projector"]), lambda: panel.set_presentation(True),
+                panel.player().last, lambda: ctx.set_theme(THEMES["dark"]), lambda: panel.set_presentation(False)):
+        act()
+        assert len(panel.overview.boxes) == 20 and panel.trace.meta["n_boxes"] == 20
+    assert ctx.errors == []
+    release.set()
+    assert panel.wait_idle(120)
+    assert len(panel.overview.boxes) == 20000 and panel.trace.meta["n_boxes"] == 20000
+    assert panel.player().index == 0 and panel.frame.banner.message() == ""
+    panel.player().step_forward()
+    ctx.set_theme(THEMES["light"])
+    assert ctx.errors == []
+    # a result that lands after another input was chosen is dropped: the newer input stays
+    release.clear()
+    panel.load_file(_yolo_file(tmp_path / "big2.txt", 3000, seed=1))
+    panel.restore_state({"source": "crowd"})
+    release.set()
+    assert panel.wait_idle(120)
+    assert panel.source_kind == "crowd" and panel.trace.meta["n_boxes"] == len(panel.overview.boxes) < 100
+
+
+def _hand_drawn(panel, scores=(0.8, 0.8, 0.8)):
+    panel.restore_state({"source": "drawn", "drawn": [list(h[:4]) + [s] for h, s in zip(HAND, scores)]})
+
+
+def test_teacher_sets_each_drawn_box_score_in_the_table(make_panel, ctx):
+    """Issue 19: drawn boxes all started at 0.80 (a tie); each score is an editable table cell."""
+    panel = make_panel("nms")
+    _hand_drawn(panel)
+    assert panel.player().trace.final.tolist() == [0, 2]  # ties: the lower index wins
+    row = {panel.table.item(r, 0).text(): r for r in range(panel.table.rowCount())}
+    cell = panel.table.item(row["#1"], 1)
+    assert cell.flags() & Qt.ItemFlag.ItemIsEditable
+    cell.setText("0.95")
+    assert panel.drawn[1][4] == 0.95
+    assert panel.player().trace.final.tolist() == [1, 2]  # B now suppresses A
+    assert panel.table.item(0, 0).text() == "#1" and panel.table.item(0, 1).text() == "0.95"
+    assert panel.state()["drawn"][1][4] == 0.95
+    panel.table.item(0, 1).setText("lots")
+    assert ctx.errors and "score" in ctx.errors[-1].lower() and panel.drawn[1][4] == 0.95
+    assert panel.table.item(0, 1).text() == "0.95"  # the old score is back in the cell
+    panel.table.item(0, 1).setText("1.5")
+    assert "between 0 and 1" in ctx.errors[-1] and panel.drawn[1][4] == 0.95
+    panel.restore_state({"source": "duplicates"})  # a scenario's scores are not editable
+    assert not panel.table.item(0, 1).flags() & Qt.ItemFlag.ItemIsEditable
+
+
+def test_the_end_keeps_who_suppressed_whom_and_suppressed_boxes_are_thin_dashes(make_panel):
+    """Issue 19: at the end the table still says which box suppressed which, with their IoU."""
+    panel = make_panel("nms")
+    _hand_drawn(panel, (0.9, 0.8, 0.7))
+    panel.player().last()
+    t = panel.table
+    rows = {t.item(r, 0).text(): r for r in range(t.rowCount())}
+    iou = B.iou_matrix([HAND[0][:4]], [HAND[1][:4]])[0, 0]
+    assert t.item(rows["#1"], 3).text() == f"{iou:.2f}" and t.item(rows["#1"], 4).text() == "#0"
+    assert t.item(rows["#0"], 4).text() == t.item(rows["#2"], 4).text() == ""
+    assert t.state_texts()["#1"] == "suppressed"
+    supp, kept = panel.canvas.layer_items("state2")[0].pen(), panel.canvas.layer_items("state3")[0].pen()
+    assert supp.style() == Qt.PenStyle.DashLine and kept.style() == Qt.PenStyle.SolidLine
+    assert supp.widthF() < kept.widthF()
+
+
+def test_the_answer_shows_only_at_the_end_or_on_request(make_panel):
+    """Issue 19: the pipeline line and the three thumbnails gave the answer away at step 1."""
+    panel = make_panel("nms")
+    panel.demo()  # step 1 of the overlapping people
+    answer = panel.view.answer
+    assert not answer.isVisible() and not panel.pipeline.isVisible()
+    assert all(cv.layer_items("boxes") == [] for _, cv in panel.compare)
+    panel.player().last()
+    assert answer.isVisible() and "decoded" in panel.pipeline.text()
+    assert [len(cv.layer_items("boxes")) for _, cv in panel.compare] == [1, 1, 1]
+    panel.player().seek(1)
+    assert not answer.isVisible()
+    panel.reveal_box.setChecked(True)  # the teacher asks for it early
+    assert answer.isVisible() and panel.compare[0][0].text().startswith("Greedy: 1 kept")
+    assert panel.state()["reveal"] is True
