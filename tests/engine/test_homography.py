@@ -227,3 +227,29 @@ def test_orb_and_unavailable_detectors():
     if "akaze" not in hg.available_detectors():
         with pytest.raises(ValueError, match="AKAZE"):
             hg.detect(a, "akaze")
+
+
+def test_ransac_refuses_mirrored_samples():
+    """A reflection (det of the 2×2 part < 0) is no view of a plane: every sample is refused."""
+    src = _points(40, 21)
+    mirror = np.array([[-1.0, 0, 640], [0, 1, 0], [0, 0, 1]])  # x -> 640 - x: w = 1, det of the 2×2 part = -1
+    dst = hg.project(mirror, src)
+    H, mask = hg.ransac(src, dst, seed=0, max_iters=300)
+    assert H is None and not mask.any()
+    t = hg.ransac_trace(src, dst, seed=0, max_iters=50)
+    assert all(t[i].degenerate for i in range(len(t) - 1))
+    assert "mirror" in t[0].caption
+    # a mirrored minority among real matches cannot win either, and the real model is found
+    dst2 = hg.project(H_TRUE, src)
+    dst2[:10] = dst[:10]
+    H2, mask2 = hg.ransac(src, dst2, seed=0)
+    assert np.allclose(H2, H_TRUE, atol=1e-6) and mask2[10:].all()
+
+
+def test_ransac_bound_at_full_confidence_says_why():
+    with pytest.raises(ValueError, match="no finite number of samples"):
+        hg.ransac_bound(0.5, confidence=1.0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        hg.ransac_bound(0.5, confidence=0.0)
+    assert hg.ransac_bound(1e-90) == 2000  # wˢ underflows: run to the cap, no error
+    assert hg.ransac_bound(1.0, confidence=0.999) == 1
