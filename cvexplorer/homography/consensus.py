@@ -328,7 +328,8 @@ def ransac_trace(src: np.ndarray, dst: np.ndarray, *, threshold: float = 3.0, co
 
     Each step's data: ``sample`` (4 match indices), ``H`` (that hypothesis, NaN if degenerate),
     ``inliers`` (its inlier mask), ``count``, ``best`` (best count so far), ``best_iter``,
-    ``bound`` (the adaptive iteration bound now), ``counts``/``bests``/``bounds`` (the whole
+    ``bound`` (the adaptive iteration bound now), ``inlier_ratio`` (w = best / n, the ratio the
+    bound uses), ``confidence``, ``counts``/``bests``/``bounds`` (the whole
     history, for plots). ``trace.final == (H, mask)`` exactly as :func:`ransac` returns them.
 
     >>> rng = np.random.default_rng(0)
@@ -357,7 +358,8 @@ def ransac_trace(src: np.ndarray, dst: np.ndarray, *, threshold: float = 3.0, co
         best_iters[i] = cur
 
     def make(i: int) -> Step:
-        common = {"counts": counts, "bests": bests, "bounds": bounds, "n": n, "threshold": threshold}
+        common = {"counts": counts, "bests": bests, "bounds": bounds, "n": n, "threshold": threshold,
+                  "confidence": confidence}
         if i == n_iter:
             mask = run.mask
             cnt = int(mask.sum())
@@ -365,6 +367,7 @@ def ransac_trace(src: np.ndarray, dst: np.ndarray, *, threshold: float = 3.0, co
                            f"({cnt}/{n} = {cnt / max(n, 1):.0%} inliers)",
                         {**common, "sample": np.zeros(0, np.int64), "H": run.H if run.H is not None else np.full((3, 3), np.nan),
                          "inliers": mask, "count": cnt, "best": cnt, "best_iter": run.best_iter,
+                         "inlier_ratio": cnt / max(n, 1),
                          "bound": int(bounds[-1]) if n_iter else max_iters, "iteration": n_iter, "final": True,
                          "degenerate": False})
         Hi = run.models[i]
@@ -376,6 +379,7 @@ def ransac_trace(src: np.ndarray, dst: np.ndarray, *, threshold: float = 3.0, co
                + f"; best so far {int(run.best[i])}; bound N = {int(run.bounds[i])}")
         return Step(i, cap, {**common, "sample": run.samples[i], "H": Hi, "inliers": mask, "count": c,
                              "best": int(run.best[i]), "best_iter": int(best_iters[i]), "bound": int(run.bounds[i]),
+                             "inlier_ratio": max(int(run.best[i]), 0) / max(n, 1),
                              "iteration": i + 1, "final": False, "degenerate": degenerate})
 
     final = (run.H, run.mask)

@@ -253,3 +253,34 @@ def test_ransac_bound_at_full_confidence_says_why():
         hg.ransac_bound(0.5, confidence=0.0)
     assert hg.ransac_bound(1e-90) == 2000  # wˢ underflows: run to the cap, no error
     assert hg.ransac_bound(1.0, confidence=0.999) == 1
+
+
+def test_estimate_and_stitch_report_stages_and_stop_between_them():
+    a, b, _ = hg.sample_pair(size=(320, 240))
+    stages = []
+    r = hg.estimate(a, b, progress=lambda stage, f: stages.append((stage, f)))
+    assert r.reliable and [s for s, _ in stages] == ["features of image 1", "features of image 2", "matching", "RANSAC"]
+    assert [f for _, f in stages] == sorted(f for _, f in stages)
+    asked = []
+
+    def stop_after_two():
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(hg.Cancelled):
+        hg.estimate(a, b, should_stop=stop_after_two)
+    assert len(asked) == 3  # stopped before matching, not after it
+    views, _ = hg.sample_panorama(n=3)
+    with pytest.raises(hg.Cancelled):
+        hg.stitch(views, should_stop=lambda: True)
+
+
+def test_stitch_that_cannot_draw_uses_no_image(monkeypatch):
+    def behind_camera(*_a, **_k):
+        raise ValueError("a homography sends an image corner behind the camera; it cannot be warped")
+
+    monkeypatch.setattr(hg.stitching, "warp_and_blend", behind_camera)
+    views, _ = hg.sample_panorama(n=3)
+    r = hg.stitch(views, blend="feather")
+    assert r.panorama is None and r.used == [] and r.connected == (0, 1, 2)
+    assert any("behind the camera" in w for w in r.warnings)
