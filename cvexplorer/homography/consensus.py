@@ -1,8 +1,14 @@
 """RANSAC in the open: vectorised hypotheses, the adaptive bound, refinement, and the step-through.
 
 Hypotheses from random 4-point samples are drawn and scored in batches (one batched 8×8 solve, one
-(batch × N) error matrix), but the stopping rule is applied hypothesis by hypothesis, so the result
-is exactly what the one-at-a-time textbook loop returns. The winner is refined on its inliers.
+(3·batch × 3) @ (3 × N) product), but the stopping rule is applied hypothesis by hypothesis, so the
+result is exactly what the one-at-a-time textbook loop returns. Batches start small (32) and double,
+because the adaptive bound usually stops the run within a few dozen hypotheses. Mirrored and
+collinear samples are refused before solving. The winner is refined once, on its final inliers: a
+DLT re-fit, then one robust Levenberg–Marquardt run (reweighted Cauchy).
+
+On graf 1→3 this is about 1.9× the time of ``cv2.findHomography(RANSAC, 3 px)`` with a smaller
+error against the ground truth (1.87 vs 2.44 px mean on a 20×20 grid; ``benchmarks/stitching.py``).
 """
 
 from __future__ import annotations
@@ -55,102 +61,128 @@ def ransac_bound(inlier_ratio: float, confidence: float = 0.99, sample_size: int
     return int(min(max(n, 1), max_iters))
 
 
+#: The four triangles of a 4-point sample (i, j, k).
+_TRIANGLES = np.array([(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)])
+
+
+def _signed_areas(p: np.ndarray) -> np.ndarray:
+    """(B, 4) twice the signed areas of the four triangles of each (B, 4, 2) sample."""
+    i, j, k = _TRIANGLES.T
+    d1 = p[:, j] - p[:, i]
+    d2 = p[:, k] - p[:, i]
+    return d1[..., 0] * d2[..., 1] - d1[..., 1] * d2[..., 0]
+
+
 def _batch_solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Homographies from (B, 4, 2) minimal samples (normalised coords) with h33 = 1: (B, 3, 3), ok mask."""
+    """Homographies from (B, 4, 2) minimal samples (normalised coords) with h33 = 1: (B, 3, 3), ok mask.
+
+    A sample is refused (``ok`` False) before any solve when three of its points are (nearly) on a
+    line in either image, or when it is mirrored. The signed area of the image of a triangle is
+    det(H) · area / (wᵢ wⱼ wₖ), so every triangle keeps its orientation exactly when all four points
+    stay on one side of the vanishing line (w of one sign) and sign(det H) = sign(w), i.e. the map
+    is no reflection there (for an affine H: det of the 2×2 part > 0). A plane seen from the front
+    by two cameras never is; OpenCV's ``findHomography`` refuses such samples the same way.
+    """
     B = len(a)
-    x, y = a[..., 0], a[..., 1]
-    u, v = b[..., 0], b[..., 1]
-    A = np.zeros((B, 8, 8))
-    rhs = np.zeros((B, 8))
-    z = np.zeros_like(x)
-    o = np.ones_like(x)
-    A[:, 0::2] = np.stack([x, y, o, z, z, z, -u * x, -u * y], axis=-1)
-    A[:, 1::2] = np.stack([z, z, z, x, y, o, -v * x, -v * y], axis=-1)
-    rhs[:, 0::2] = u
-    rhs[:, 1::2] = v
-    # Degenerate (collinear) samples: any three points of the four with a tiny triangle, in either image.
-    ok = np.ones(B, bool)
-    for p in (a, b):
-        for i, j, k in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)):
-            d1 = p[:, j] - p[:, i]
-            d2 = p[:, k] - p[:, i]
-            area = np.abs(d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0])
-            ok &= area > 1e-4
+    ca, cb = _signed_areas(a), _signed_areas(b)
+    ok = ((np.abs(ca) > 1e-4) & (np.abs(cb) > 1e-4) & (ca * cb > 0)).all(axis=1)
     H = np.zeros((B, 3, 3))
     H[:, 2, 2] = 1
-    if ok.any():
-        det = np.linalg.det(A[ok])
-        good = np.abs(det) > 1e-10
-        idx = np.flatnonzero(ok)
+    if not ok.any():
+        return H, ok
+    a, b = a[ok], b[ok]
+    x, y = a[..., 0], a[..., 1]
+    u, v = b[..., 0], b[..., 1]
+    z = np.zeros_like(x)
+    o = np.ones_like(x)
+    A = np.empty((len(a), 8, 8))
+    A[:, 0::2] = np.stack([x, y, o, z, z, z, -u * x, -u * y], axis=-1)
+    A[:, 1::2] = np.stack([z, z, z, x, y, o, -v * x, -v * y], axis=-1)
+    rhs = np.empty((len(a), 8, 1))
+    rhs[:, 0::2, 0] = u
+    rhs[:, 1::2, 0] = v
+    idx = np.flatnonzero(ok)
+    try:
+        sol = np.linalg.solve(A, rhs)[..., 0]
+    except np.linalg.LinAlgError:  # an exactly singular system in the batch: leave those samples out
+        good = np.abs(np.linalg.det(A)) > 1e-10
         ok[idx[~good]] = False
-        if ok.any():
-            sol = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
-            H[ok, 0, :] = sol[:, 0:3]
-            H[ok, 1, :] = sol[:, 3:6]
-            H[ok, 2, :2] = sol[:, 6:8]
-    # A plane seen from the front by both cameras is never mirrored: every sample point stays on one
-    # side of the vanishing line (w of one sign) and the map keeps orientation there. The Jacobian
-    # of x ↦ H·x at a point is det(H) / w³, so orientation is kept where sign(det H) = sign(w);
-    # for an affine H (w = 1) this is det of the 2×2 part > 0. A mirrored sample is refused.
-    if ok.any():
-        hx = np.einsum("bij,bkj->bki", H[:, :, :2], a) + H[:, None, :, 2]
-        w = hx[..., 2]
-        same_side = (w > 0).all(axis=1) | (w < 0).all(axis=1)
-        kept_orientation = np.sign(np.linalg.det(H))[:, None] * np.sign(w) > 0
-        ok &= same_side & kept_orientation.all(axis=1)
+        idx, A, rhs = idx[good], A[good], rhs[good]
+        sol = np.linalg.solve(A, rhs)[..., 0] if len(idx) else np.zeros((0, 8))
+    H[idx, 0, :] = sol[:, 0:3]
+    H[idx, 1, :] = sol[:, 3:6]
+    H[idx, 2, :2] = sol[:, 6:8]
     return H, ok
 
 
-def _batch_errors(H: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(B, N) squared transfer errors (normalised coordinates)."""
-    q = np.matmul(a[None], H[:, :, :2].transpose(0, 2, 1)) + H[:, None, :, 2]
-    w = q[..., 2]
-    w = np.where(np.abs(w) < 1e-12, 1e-12, w)
-    dx = q[..., 0] / w - b[None, :, 0]
-    dy = q[..., 1] / w - b[None, :, 1]
-    return dx * dx + dy * dy
+def _batch_counts(H: np.ndarray, p: np.ndarray, b: np.ndarray, thr2: float) -> np.ndarray:
+    """(B,) inlier counts of B hypotheses: points with squared transfer error below ``thr2``.
+
+    ``p`` is the (3, N) homogeneous source points, so one (3B × 3) @ (3 × N) product maps every
+    point by every hypothesis. ‖(qx, qy)/w − b‖² < t² is tested as ‖(qx, qy) − w·b‖² < t²·w²: no
+    division, and a point sent to infinity (w = 0) is never an inlier.
+    """
+    B = len(H)
+    q = (H.reshape(3 * B, 3) @ p).reshape(B, 3, -1)
+    w = q[:, 2]
+    dx = q[:, 0] - w * b[:, 0]
+    dy = q[:, 1] - w * b[:, 1]
+    return (dx * dx + dy * dy < thr2 * (w * w)).sum(axis=1)
 
 
 def _refine_lm(H: np.ndarray, src: np.ndarray, dst: np.ndarray, iters: int = 10,
-               weights: np.ndarray | None = None) -> np.ndarray:
-    """Levenberg–Marquardt on the (optionally weighted) forward transfer error over H's 8 free entries."""
+               weights: np.ndarray | None = None, robust_floor: float | None = None) -> np.ndarray:
+    """Levenberg–Marquardt on the (optionally weighted) forward transfer error over H's 8 free entries.
+
+    With ``robust_floor`` the weights are Cauchy's, recomputed at every iteration from the current
+    errors e: ``w = 1 / (1 + (e/σ)²)``, σ = max(1.4826 · median(e), ``robust_floor``) — iteratively
+    reweighted least squares inside one LM run.
+    """
     h = (H / H[2, 2]).ravel()[:8].copy()
     x, y = src[:, 0], src[:, 1]
-    sw = np.ones(len(x)) if weights is None else np.sqrt(np.asarray(weights, float))
-    sw2 = np.concatenate([sw, sw])
-
-    def residual(h):
-        d = h[6] * x + h[7] * y + 1.0
-        return sw2 * np.concatenate([(h[0] * x + h[1] * y + h[2]) / d - dst[:, 0],
-                                     (h[3] * x + h[4] * y + h[5]) / d - dst[:, 1]]), d
-
-    r, d = residual(h)
-    cost = float(r @ r)
-    lam = 1e-3
     n = len(x)
+    sw2 = np.ones(2 * n) if weights is None else np.tile(np.sqrt(np.asarray(weights, float)), 2)
+
+    def raw(h):
+        d = h[6] * x + h[7] * y + 1.0
+        return np.concatenate([(h[0] * x + h[1] * y + h[2]) / d - dst[:, 0],
+                               (h[3] * x + h[4] * y + h[5]) / d - dst[:, 1]]), d
+
+    e2, d = raw(h)
+    lam = 1e-3
+    step = np.zeros(8)
     for _ in range(iters):
-        u = (h[0] * x + h[1] * y + h[2]) / d
-        v = (h[3] * x + h[4] * y + h[5]) / d
+        if robust_floor is not None:
+            err = np.hypot(e2[:n], e2[n:])
+            sigma = max(1.4826 * float(np.median(err)), robust_floor)
+            sw2 = np.tile(np.sqrt(1.0 / (1.0 + (err / sigma) ** 2)), 2)
+        r = sw2 * e2
+        cost = float(r @ r)
+        # d(u, v)/dh with u = (h0 x + h1 y + h2) / d, v = (h3 x + h4 y + h5) / d, d = h6 x + h7 y + 1
+        xd, yd, od = x / d, y / d, 1 / d
+        u, v = e2[:n] + dst[:, 0], e2[n:] + dst[:, 1]
         J = np.zeros((2 * n, 8))
-        J[:n, 0], J[:n, 1], J[:n, 2] = x / d, y / d, 1 / d
-        J[:n, 6], J[:n, 7] = -u * x / d, -u * y / d
-        J[n:, 3], J[n:, 4], J[n:, 5] = x / d, y / d, 1 / d
-        J[n:, 6], J[n:, 7] = -v * x / d, -v * y / d
+        J[:n, 0], J[:n, 1], J[:n, 2] = xd, yd, od
+        J[n:, 3], J[n:, 4], J[n:, 5] = xd, yd, od
+        J[:n, 6], J[:n, 7] = -u * xd, -u * yd
+        J[n:, 6], J[n:, 7] = -v * xd, -v * yd
         J *= sw2[:, None]
         JtJ = J.T @ J
         g = J.T @ r
+        damp = np.diag(np.diag(JtJ) + 1e-12)
         improved = False
         for _ in range(6):
             try:
-                step = np.linalg.solve(JtJ + lam * np.diag(np.diag(JtJ) + 1e-12), -g)
+                step = np.linalg.solve(JtJ + lam * damp, -g)
             except np.linalg.LinAlgError:
                 lam *= 10
                 continue
             hn = h + step
-            rn, dn = residual(hn)
+            en, dn = raw(hn)
+            rn = sw2 * en
             cn = float(rn @ rn)
             if np.isfinite(cn) and cn < cost:
-                h, r, d, cost = hn, rn, dn, cn
+                h, e2, d = hn, en, dn
                 lam = max(lam / 10, 1e-9)
                 improved = True
                 break
@@ -158,6 +190,37 @@ def _refine_lm(H: np.ndarray, src: np.ndarray, dst: np.ndarray, iters: int = 10,
         if not improved or np.abs(step).max() < 1e-12:
             break
     return np.append(h, 1.0).reshape(3, 3)
+
+
+def _inliers(H: np.ndarray, src: np.ndarray, dst: np.ndarray, threshold: float) -> np.ndarray:
+    """Transfer error below ``threshold`` (pixels), tested without a division (see :func:`_batch_counts`)."""
+    q = src @ H[:, :2].T + H[:, 2]
+    w = q[:, 2:3]
+    e = q[:, :2] - w * dst
+    return (e * e).sum(axis=1) < threshold * threshold * (w[:, 0] * w[:, 0])
+
+
+def _refine(H: np.ndarray, src: np.ndarray, dst: np.ndarray, threshold: float) -> np.ndarray:
+    """Refine the winning hypothesis once, on its final inliers (local optimisation).
+
+    1. The normalised DLT re-fitted on the winner's inliers (all of them, not 4) fixes the final
+       inlier set. 2. One robust Levenberg–Marquardt run on that set minimises the transfer error
+       with Cauchy weights ``1 / (1 + (e/σ)²)`` recomputed at each of its 3 iterations at the
+       inliers' own noise scale σ = 1.4826 · median(e), so loose inliers near the threshold pull
+       less than the tight majority.
+    """
+    mask = _inliers(H, src, dst, threshold)
+    try:
+        Hn = dlt(src[mask], dst[mask])
+        keep = _inliers(Hn, src, dst, threshold)
+    except DegenerateSampleError:
+        Hn, keep = H, mask
+    if keep.sum() < mask.sum():  # the re-fit lost inliers: refine the hypothesis on its own set
+        Hn, keep = H, mask
+    if keep.sum() < 8:
+        return Hn
+    Hr = _refine_lm(Hn, src[keep], dst[keep], iters=3, robust_floor=0.05 * threshold)
+    return Hr if np.isfinite(Hr).all() else Hn
 
 
 @dataclass
@@ -193,6 +256,7 @@ def _ransac_core(src, dst, threshold, confidence, max_iters, seed, batch=256, re
     T1, T2 = _normalizer(src), _normalizer(dst)
     a, b = _apply(T1, src), _apply(T2, dst)
     thr2 = (threshold * T2[0, 0]) ** 2  # the threshold in normalised dst units
+    ph = np.vstack([a.T, np.ones(n)])  # (3, N) homogeneous source points
     T2inv = np.linalg.inv(T2)
 
     samples_all, counts_all, best_all, bounds_all, models_all = [], [], [], [], []
@@ -207,8 +271,10 @@ def _ransac_core(src, dst, threshold, confidence, max_iters, seed, batch=256, re
             bound_cache[c] = ransac_bound(max(c, 0) / n, confidence, 4, max_iters)
         return bound_cache[c]
 
+    size = 32  # batches grow 32, 64, 128, … up to `batch`: most runs stop within the first one or two
     while not stop and it < max_iters:
-        m = min(batch, max_iters - it)
+        m = min(size, batch, bound - it, max_iters - it)
+        size *= 2
         # 4 distinct indices per row: argsort of random keys would be O(n); use rejection instead.
         s = rng.integers(0, n, size=(m, 4))
         for _ in range(20):
@@ -220,8 +286,7 @@ def _ransac_core(src, dst, threshold, confidence, max_iters, seed, batch=256, re
         Hb, ok = _batch_solve(a[s], b[s])
         counts = np.full(m, -1, np.int64)
         if ok.any():
-            err = _batch_errors(Hb[ok], a, b)
-            counts[ok] = (err < thr2).sum(axis=1)
+            counts[ok] = _batch_counts(Hb[ok], ph, b, thr2)
         # walk the batch in order, exactly as the one-at-a-time loop would
         cm = np.maximum.accumulate(np.maximum(counts, best_count))
         take = m
@@ -259,43 +324,8 @@ def _ransac_core(src, dst, threshold, confidence, max_iters, seed, batch=256, re
                      threshold=threshold)
     if best_H is None or best_count < 4:
         return run
-    # Local optimisation: re-fit on the inliers until the set stops changing, then LM.
-    H = best_H / best_H[2, 2]
-    mask = reprojection_error(H, src, dst) < threshold
-    for _ in range(10):
-        try:
-            Hn = dlt(src[mask], dst[mask])
-        except DegenerateSampleError:
-            break
-        mn = reprojection_error(Hn, src, dst) < threshold
-        if mn.sum() < mask.sum():
-            break
-        same = np.array_equal(mn, mask)
-        H, mask = Hn, mn
-        if same:
-            break
-    for _ in range(3):
-        Hn = _refine_lm(H, src[mask], dst[mask])
-        mn = reprojection_error(Hn, src, dst) < threshold
-        if mn.sum() < mask.sum() or not np.isfinite(Hn).all():
-            break
-        same = np.array_equal(mn, mask)
-        H, mask = Hn, mn
-        if same:
-            break
-    # Robust polish (IRLS, Cauchy weights at the inliers' own noise scale): loose inliers near the
-    # threshold pull less than the tight majority.
-    for _ in range(3):
-        e = reprojection_error(H, src, dst)
-        keep = e < threshold
-        if keep.sum() < 8:
-            break
-        sigma = max(1.4826 * float(np.median(e[keep])), 0.05 * threshold)
-        Hn = _refine_lm(H, src[keep], dst[keep], iters=4, weights=1.0 / (1.0 + (e[keep] / sigma) ** 2))
-        if not np.isfinite(Hn).all():
-            break
-        H = Hn
-    mask = reprojection_error(H, src, dst) < threshold
+    H = _refine(best_H / best_H[2, 2], src, dst, threshold)
+    mask = _inliers(H, src, dst, threshold)
     run.H, run.mask = H / H[2, 2], mask
     return run
 
@@ -306,7 +336,9 @@ def ransac(src: np.ndarray, dst: np.ndarray, *, threshold: float = 3.0, confiden
 
     Hypotheses from random 4-point samples are solved and scored in batches; the iteration stops at
     the adaptive bound for the best inlier ratio so far (``confidence`` that one all-inlier sample
-    was drawn), or at ``max_iters``. The best model is refined on its inliers.
+    was drawn), or at ``max_iters``. A sample with three points on a line, or one that mirrors the
+    plane (a reflection: the orientation of its triangles flips), is refused. The best model is
+    refined once on its final inliers (DLT re-fit, then a robust Levenberg–Marquardt run).
 
     >>> from cvexplorer.homography import project
     >>> rng = np.random.default_rng(0)
