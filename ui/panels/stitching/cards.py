@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cvexplorer.text import fmt_count, fmt_number
 
-from .views import PLOT_KEY
+from .views import PLOT_KEY, seam_caption
 
 __all__ = ["CardTexts"]
 
@@ -62,6 +62,8 @@ class CardTexts:
         if a.error_vs_truth is not None:
             details.append(f"error vs the true H: {a.error_vs_truth:.2f} px (20×20 grid)")
         details.append(_timings(r.timings))
+        if tab == "Warp & blend" and p.blend_result is not None and p.controls.seams.isChecked():
+            details.insert(0, seam_caption(p.controls.blend.currentData()))
         if t is not None:
             details.append(PLOT_KEY)
         return stats, verdict, "\n".join(warn), "\n".join(details)
@@ -74,14 +76,17 @@ class CardTexts:
             return (f"stitching {n} images…", "", "", "") if "pano" in p.running() else ("not stitched", "", "", "")
         stats = f"{len(res.used)} of {n} images used"
         if res.used:
-            stats += f"\nreference: image {res.reference + 1}"
-            verdict = "Each image is chained to the central one by its pairwise homographies."
+            verdict = (f"Each image is chained to the central one (image {res.reference + 1}, the reference) by "
+                       f"its pairwise homographies.")
         elif res.connected:
             verdict = (f"The matches chain {len(res.connected)} of the images together, but they cannot be drawn "
                        f"as one flat panorama:")
         else:
             verdict = "No images could be chained together."
-        return stats, verdict, "\n".join(res.warnings), _timings(res.timings)
+        details = [_timings(res.timings)]
+        if res.used and p.controls.seams.isChecked():
+            details.insert(0, seam_caption(p.controls.blend.currentData()))
+        return stats, verdict, "\n".join(res.warnings), "\n".join(details)
 
     def _manual(self) -> tuple[str, str, str, str]:
         p = self.panel

@@ -23,6 +23,24 @@ SOURCES = (
 )
 
 
+def _spin(lo: float, hi: float, step: float, value: float, suffix: str = "") -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    return box
+
+
+def _side(prefix: str) -> QSpinBox:
+    """A side of the rectified target in pixels; 0 reads "auto" (the clicked quadrilateral's size)."""
+    box = QSpinBox()
+    box.setRange(0, 4000)
+    box.setSpecialValueText("auto")
+    box.setPrefix(prefix)
+    return box
+
+
 def _group(title: str, *rows) -> QGroupBox:
     box = QGroupBox(title)
     lay = QVBoxLayout(box)
@@ -50,15 +68,8 @@ class StitchingControls(QWidget):
         self.detector = QComboBox()
         for d in hg.available_detectors():
             self.detector.addItem(d.upper(), d)
-        self.ratio = QDoubleSpinBox()
-        self.ratio.setRange(0.4, 1.0)
-        self.ratio.setSingleStep(0.05)
-        self.ratio.setValue(0.75)
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.5, 50)
-        self.threshold.setSingleStep(0.5)
-        self.threshold.setValue(3.0)
-        self.threshold.setSuffix(" px")
+        self.ratio = _spin(0.4, 1.0, 0.05, 0.75)
+        self.threshold = _spin(0.5, 50, 0.5, 3.0, " px")
         self.blend = QComboBox()
         for b in hg.BLENDS:
             self.blend.addItem(b, b)
@@ -67,14 +78,7 @@ class StitchingControls(QWidget):
         self.seams.setChecked(True)
         self.show_outliers = QCheckBox("show outliers")
         self.show_outliers.setChecked(True)
-        self.rect_w = QSpinBox()
-        self.rect_w.setRange(0, 4000)
-        self.rect_w.setSpecialValueText("auto")
-        self.rect_w.setPrefix("w ")
-        self.rect_h = QSpinBox()
-        self.rect_h.setRange(0, 4000)
-        self.rect_h.setSpecialValueText("auto")
-        self.rect_h.setPrefix("h ")
+        self.rect_w, self.rect_h = _side("w "), _side("h ")
         self.clear_btn = QPushButton("Clear clicks")
 
         self.input_box = _group("Input", ("", self.source), ("", self.open_btn), ("", self.pair_combo))

@@ -92,7 +92,7 @@ class PanelWidget(Panel):
                     c.threshold.valueChanged):
             sig.connect(lambda *_: self._recompute())
         c.blend.currentIndexChanged.connect(self._on_blend)
-        c.seams.toggled.connect(lambda *_: self._render_warp_and_pano())
+        c.seams.toggled.connect(lambda *_: (self._render_warp_and_pano(), self.texts.render()))
         c.show_outliers.toggled.connect(lambda *_: self._render_pair())
         c.rect_w.valueChanged.connect(self._on_target_size)
         c.rect_h.valueChanged.connect(self._on_target_size)
@@ -273,6 +273,7 @@ class PanelWidget(Panel):
         self.blend_result = br
         self.ctx.record(self.panel_id or "stitching", dict(br.timings), device="CPU")
         self._render_warp_and_pano()
+        self.texts.render()
 
     def _request_stitch(self) -> None:
         if len(self.images) < 2:

@@ -16,7 +16,7 @@ from ...widgets.canvas import ImageCanvas
 from ...widgets.text import WrapLabel
 
 __all__ = ["ResultCard", "RansacPlot", "draw_matches", "draw_hypothesis", "draw_blend", "draw_panorama",
-           "MATCH_LINES", "OUTLIER_LINES", "PLOT_KEY"]
+           "MATCH_LINES", "OUTLIER_LINES", "PLOT_KEY", "seam_caption"]
 
 PLOT_KEY = "plot: dots = inliers of each sample, ✕ = refused sample, green steps = best so far, dashed = bound N"
 MATCH_LINES = 300    # at most this many inlier lines are drawn (the counts cover all of them)
@@ -169,15 +169,15 @@ def _seams(c: ImageCanvas, br: hg.BlendResult, show: bool, theme) -> None:
 
 
 def seam_caption(blend: str) -> str:
-    return ("yellow: where the cross-fade starts and ends" if blend == "feather"
-            else "yellow: the seams between images")
+    """What the yellow lines mean (said in the card: a canvas title this long would run off the picture)."""
+    return ("yellow lines: where the cross-fade starts and ends" if blend == "feather"
+            else "yellow lines: the seams between images")
 
 
 def draw_blend(c: ImageCanvas, br: hg.BlendResult, blend: str, show_seams: bool, theme) -> None:
     c.set_image(br.image)
     _seams(c, br, show_seams, theme)
-    c.set_texts("labels", [(8, 8, f"image 1 warped onto image 2 — {blend} blend"
-                                  f"{'; ' + seam_caption(blend) if show_seams else ''}")])
+    c.set_texts("labels", [(8, 8, f"image 1 warped onto image 2 · {blend}")])
 
 
 def draw_panorama(c: ImageCanvas, res: hg.StitchResult, shapes, blend: str, show_seams: bool, theme) -> None:
@@ -188,8 +188,7 @@ def draw_panorama(c: ImageCanvas, res: hg.StitchResult, shapes, blend: str, show
     centres = hg.panorama_centres(res, shapes)
     c.set_texts("labels", [(x, y, f"{i + 1}" + (" (ref)" if i == res.reference else ""))
                            for (x, y), i in zip(centres, res.used)], anchor=(0.5, 0.5))
-    c.set_texts("title", [(8, 8, f"{len(res.used)} images, {blend} blend"
-                                 f"{'; ' + seam_caption(blend) if show_seams else ''}")])
+    c.set_texts("title", [(8, 8, f"{len(res.used)} images · {blend}")])
 
 
 def draw_waiting(c: ImageCanvas, shape: tuple, text: str) -> None:
