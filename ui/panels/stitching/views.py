@@ -150,7 +150,10 @@ def draw_hypothesis(c: ImageCanvas, result: hg.HomographyResult, pair: hg.SideBy
     sample = np.asarray(st.sample, int)
     c.set_lines("sample", _segments(result, sample, x_off), color="current", width=lw * 1.5, z=15)
     pts = np.concatenate([result.src[sample], result.dst[sample] + [x_off, 0]]) if len(sample) else np.zeros((0, 2))
-    c.set_points("sample-points", pts, color="current", size=14, z=16)
+    # squares in one path item (a scatter item per step costs more than the rest of the step)
+    r = 0.006 * pair.image.shape[1] * max(1.0, theme.line_px / 2)
+    c.set_rects("sample-points", np.concatenate([pts - r, pts + r], axis=1), color="current", fill="current",
+                alpha=1.0, z=16)
     outline = hg.model_outline(np.asarray(st.H), shapes[0], shapes[1])
     if len(outline):
         c.set_polygons("model", [outline + [x_off, 0]], color="current", dash=True, z=13)
