@@ -227,3 +227,60 @@ def test_orb_and_unavailable_detectors():
     if "akaze" not in hg.available_detectors():
         with pytest.raises(ValueError, match="AKAZE"):
             hg.detect(a, "akaze")
+
+
+def test_ransac_refuses_mirrored_samples():
+    """A reflection (det of the 2×2 part < 0) is no view of a plane: every sample is refused."""
+    src = _points(40, 21)
+    mirror = np.array([[-1.0, 0, 640], [0, 1, 0], [0, 0, 1]])  # x -> 640 - x: w = 1, det of the 2×2 part = -1
+    dst = hg.project(mirror, src)
+    H, mask = hg.ransac(src, dst, seed=0, max_iters=300)
+    assert H is None and not mask.any()
+    t = hg.ransac_trace(src, dst, seed=0, max_iters=50)
+    assert all(t[i].degenerate for i in range(len(t) - 1))
+    assert "mirror" in t[0].caption
+    # a mirrored minority among real matches cannot win either, and the real model is found
+    dst2 = hg.project(H_TRUE, src)
+    dst2[:10] = dst[:10]
+    H2, mask2 = hg.ransac(src, dst2, seed=0)
+    assert np.allclose(H2, H_TRUE, atol=1e-6) and mask2[10:].all()
+
+
+def test_ransac_bound_at_full_confidence_says_why():
+    with pytest.raises(ValueError, match="no finite number of samples"):
+        hg.ransac_bound(0.5, confidence=1.0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        hg.ransac_bound(0.5, confidence=0.0)
+    assert hg.ransac_bound(1e-90) == 2000  # wˢ underflows: run to the cap, no error
+    assert hg.ransac_bound(1.0, confidence=0.999) == 1
+
+
+def test_estimate_and_stitch_report_stages_and_stop_between_them():
+    a, b, _ = hg.sample_pair(size=(320, 240))
+    stages = []
+    r = hg.estimate(a, b, progress=lambda stage, f: stages.append((stage, f)))
+    assert r.reliable and [s for s, _ in stages] == ["features of image 1", "features of image 2", "matching", "RANSAC"]
+    assert [f for _, f in stages] == sorted(f for _, f in stages)
+    asked = []
+
+    def stop_after_two():
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(hg.Cancelled):
+        hg.estimate(a, b, should_stop=stop_after_two)
+    assert len(asked) == 3  # stopped before matching, not after it
+    views, _ = hg.sample_panorama(n=3)
+    with pytest.raises(hg.Cancelled):
+        hg.stitch(views, should_stop=lambda: True)
+
+
+def test_stitch_that_cannot_draw_uses_no_image(monkeypatch):
+    def behind_camera(*_a, **_k):
+        raise ValueError("a homography sends an image corner behind the camera; it cannot be warped")
+
+    monkeypatch.setattr(hg.stitching, "warp_and_blend", behind_camera)
+    views, _ = hg.sample_panorama(n=3)
+    r = hg.stitch(views, blend="feather")
+    assert r.panorama is None and r.used == [] and r.connected == (0, 1, 2)
+    assert any("behind the camera" in w for w in r.warnings)

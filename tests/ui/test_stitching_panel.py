@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from cvexplorer import homography as hg
 
@@ -41,8 +42,8 @@ def test_ransac_step_through(panel):
     if not st.degenerate:
         assert len(c.layer_items("sample-points")) == 1
         assert c.layer_items("sample")
-    assert panel.bound_line.value() == st.bound
-    assert panel.iter_line.value() == st.iteration
+    assert panel.ransac_plot.bound_line.value() == st.bound
+    assert panel.ransac_plot.iter_line.value() == st.iteration
     assert "iteration 3" in panel.player().caption.text()
     panel.player().last()
     assert "refine" in panel.player().caption.text()
@@ -51,7 +52,7 @@ def test_ransac_step_through(panel):
 def test_blend_modes_and_panorama(panel, qtbot):
     panel.tabs.setCurrentIndex(2)
     for k, b in enumerate(hg.BLENDS):
-        panel.blend.setCurrentIndex(k)
+        panel.controls.blend.setCurrentIndex(k)
         panel.wait_idle(60)
         assert panel.blend_result is not None and panel.blend_result.coverage.max() == 2
     assert panel.warp_canvas.layer_items("seams")
@@ -66,15 +67,19 @@ def test_blend_modes_and_panorama(panel, qtbot):
 def test_manual_rectification_and_degenerate_clicks(panel):
     panel.tabs.setCurrentIndex(4)
     assert panel.manual_H is not None  # pre-filled poster corners
-    panel._clear_manual()
+    panel.clear_manual_points()
     assert "click corner 1" in panel.stats.text()
-    for x, y in ((100, 100), (200, 200), (300, 300), (100, 300)):  # three on a line
-        panel._on_manual_click(x, y, 1, 0)
+    left = int(Qt.MouseButton.LeftButton.value)
+    for x, y in ((100, 100), (200, 200), (300, 300), (100, 300)):  # three on a line: clicks on the canvas
+        panel.manual_canvas.clicked.emit(x, y, left, 0)
     assert panel.manual_H is None and "one line" in panel.warning.text()
-    panel._clear_manual()
+    panel.controls.clear_btn.click()
+    assert panel.manual_points == []
+    panel.manual_canvas.clicked.emit(5, 5, int(Qt.MouseButton.RightButton.value), 0)  # not a corner
+    assert panel.manual_points == []
     quad = [(120, 80), (600, 120), (560, 520), (90, 470)]
     for x, y in quad:
-        panel._on_manual_click(x, y, 1, 0)
+        panel.add_manual_point(x, y)
     assert panel.manual_H is not None and panel.warning.text() == ""
     h, w = panel.rectified_canvas.image_shape[:2]
     assert np.allclose(hg.project(panel.manual_H, np.array(quad, float)), [[0, 0], [w, 0], [w, h], [0, h]], atol=1e-6)
@@ -99,3 +104,64 @@ def test_state_round_trip(panel, make_panel):
     other.restore_state(st)
     other.wait_idle(60)
     assert other.player().index == 3 and other.state()["tab"] == "RANSAC"
+
+
+def _unrelated_pair():
+    from cvexplorer.samples import get_sample
+
+    return [get_sample("still-life", (640, 480)), get_sample("checkerboard", (640, 480))]
+
+
+def test_new_set_clears_the_old_panorama_at_once(panel):
+    panel.demo()
+    panel.wait_idle(60)
+    old = panel.stitch_result
+    assert old is not None and "3 of 3 images used" in panel.stats.text()
+    old_shape = panel.pano_canvas.image_shape
+    panel.set_images(_unrelated_pair(), "two")
+    # before any result is back: no old picture, no old numbers
+    assert panel.stitch_result is None
+    assert panel.pano_canvas.image_shape != old_shape
+    assert not any("3 images" in t for t in panel.pano_canvas.label_texts("title"))
+    assert "3 of 3" not in panel.stats.text() and panel.verdict.text() == ""
+    panel.wait_idle(60)
+    res = panel.stitch_result
+    assert res is not None and f"{len(res.used)} of 2 images used" in panel.stats.text()
+
+
+def test_a_panorama_that_cannot_be_drawn_uses_no_image(panel, monkeypatch):
+    def behind_camera(*_a, **_k):
+        raise ValueError("a homography sends an image corner behind the camera; it cannot be warped")
+
+    monkeypatch.setattr(hg.stitching, "warp_and_blend", behind_camera)
+    panel.demo()
+    panel.wait_idle(60)
+    assert panel.stitch_result is not None and panel.stitch_result.panorama is None
+    assert "0 of 3 images used" in panel.stats.text() and "3 of 3" not in panel.stats.text()
+    assert "behind the camera" in panel.warning.text()
+    assert any(t.startswith("no panorama") for t in panel.pano_canvas.label_texts("title"))
+
+
+def test_matching_shows_its_stage_in_the_banner_and_can_be_cancelled(panel):
+    assert panel.pair_result is not None and "reliable" in panel.verdict.text()
+    stages = []
+    panel.jobs.progressed.connect(lambda job, _token, stage, _f: stages.append((job, stage)))
+    panel.set_images(_unrelated_pair(), "two")
+    # at once: the banner says what runs, the old verdict and match lines are gone
+    banner = panel.frame.banner
+    assert banner.kind == "progress" and "Matching images 1 and 2" in banner.message()
+    assert banner.cancel_btn.isVisibleTo(panel)
+    assert panel.pair_result is None and "reliable" not in panel.verdict.text()
+    assert panel.stats.text() == "matching…"
+    assert not panel.match_canvas.layer_items("inliers")
+    banner.cancel_btn.click()
+    panel.wait_idle(60)
+    assert panel.pair_result is None and banner.kind == "hint" and "Stopped" in banner.message()
+    assert panel.stats.text() == "not matched"
+    # a new request runs to the end, reporting each engine stage on the way
+    del stages[:]
+    panel.controls.ratio.setValue(0.8)
+    panel.wait_idle(60)
+    assert panel.pair_result is not None and banner.kind != "progress"
+    # the unrelated pair stops after matching (too few matches for RANSAC)
+    assert [s for j, s in stages if j == "pair"] == ["features of image 1", "features of image 2", "matching"]
