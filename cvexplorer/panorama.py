@@ -19,7 +19,7 @@ the work here) are, each with a typed result the panel can show:
    is measured here, so the residual curve is ours and the optimiser is OpenCV's);
 4. **wave correction**, which levels the horizon;
 5. **warping** onto a plane, cylinder or sphere (``cv2.PyRotationWarper``);
-6. **exposure compensation, seams and multi-band blending** (:mod:`cvexplorer.blending`).
+6. **exposure compensation, seams and multi-band blending** (:mod:`cvexplorer.homography.blending`).
 
 Flat documents and maps are better explained by an **affine** model (OpenCV's SCANS mode), chosen
 automatically when it fits the matches as well as a homography.
@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import blending
+from .homography import blending
 
 __all__ = ["PairMatch", "MatchGraph", "Camera", "Panorama", "SURFACES", "stitch_panorama", "ray_residual_deg",
            "field_of_view_deg", "choose_surface", "PanoramaError"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -241,6 +241,7 @@ class PanelFrame(QWidget):
             self.card.setParent(None)
         self.card = card
         self._card_lay.addWidget(card)
+        card.installEventFilter(self)  # its text changes its height: the scroll area must ask again
         self.card_scroll.show()
 
     def add_secondary(self, widget: QWidget, title: str) -> None:
@@ -254,6 +255,11 @@ class PanelFrame(QWidget):
         i = self.secondary.indexOf(widget)
         if i >= 0:
             self.secondary.setCurrentIndex(i)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if obj is self.card and ev.type() == QEvent.Type.LayoutRequest:
+            self.card_scroll.updateGeometry()
+        return False
 
     # -- responsive rules -----------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
