@@ -45,6 +45,9 @@ class AnchorControls(QWidget):
         self.level = QComboBox()
         self.view = QComboBox()
         self.view.addItems(VIEWS)
+        for combo in (self.preset, self.level, self.view):  # the column sets the width, not the longest title
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.sizes = QLineEdit()
         self.ratios = QLineEdit()
         self.scales = QLineEdit()

@@ -83,9 +83,10 @@ def pair_card(pair: A.CellPair | None, n_anchors: int, has_boxes: bool) -> tuple
     a, g, t, d = pair.anchor_box, pair.gt_box, pair.deltas, pair.decoded
     meaning = (f"Anchor #{pair.anchor} {a[2] - a[0]:.0f}×{a[3] - a[1]:.0f} at ({(a[0] + a[2]) / 2:.0f}, "
                f"{(a[1] + a[3]) / 2:.0f}) ↔ box {pair.box + 1} {g[2] - g[0]:.0f}×{g[3] - g[1]:.0f}, "
-               f"IoU {pair.iou:.3f}. Decoded from the offsets: ({d[0]:.1f}, {d[1]:.1f}, {d[2]:.1f}, {d[3]:.1f}).")
+               f"IoU {pair.iou:.3f}. The anchor moved by these offsets (decoded) is ({d[0]:.1f}, {d[1]:.1f}, "
+               f"{d[2]:.1f}, {d[3]:.1f}): box {pair.box + 1} exactly.")
     substituted = "  ".join(f"{n}={v:+.3f}" for n, v in zip(("tx", "ty", "tw", "th"), t))
-    result = f"decoded = box {pair.box + 1}"
+    result = f"→ box {pair.box + 1}"
     return substituted, result, meaning
 
 
