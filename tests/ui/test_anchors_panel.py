@@ -4,6 +4,8 @@ Driven through the panel's public controls and attributes only (no private names
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -85,7 +87,8 @@ def test_cell_pair_and_yolo_mode(make_panel, ctx):
     panel.canvas.clicked.emit(460.0, 430.0, 1, 0)  # pin the cell under the box centre (P4)
     assert panel.pinned == (28, 26)
     assert len(panel.canvas.layer_items("cell")) == 1 and len(panel.canvas.layer_items("decoded")) == 1
-    assert "tx" in panel.card.substituted.text() and "decoded" in panel.card.result.text()
+    assert "tx" in panel.card.substituted.text() and "box 1" in panel.card.result.text()
+    assert "decoded" in panel.card.meaning.text() and "(420.0, 370.0, 500.0, 490.0)" in panel.card.meaning.text()
     dec = panel.canvas.layer_items("decoded")[0].path().boundingRect()
     assert (dec.left(), dec.top(), dec.right(), dec.bottom()) == pytest.approx((420, 370, 500, 490), abs=1e-6)
     panel.preset.setCurrentIndex(list(A.PRESETS).index("yolov8"))
@@ -170,4 +173,78 @@ def test_mmdet_preset_centres_anchors_on_cell_corners(make_panel, ctx):
     np.testing.assert_allclose(centres[0], (0.0, 0.0), atol=1e-9)  # (c + 0)·s, not (c + 0.5)·s
     np.testing.assert_allclose(centres[9], (16.0, 0.0), atol=1e-9)
     assert "mmdetection" in panel.caption.text()
+    assert not ctx.errors
+
+
+# -- issue 19: what a teacher saw wrong ------------------------------------------------------------------------
+def test_a_photo_is_letterboxed_not_stretched(make_panel, ctx):
+    panel = make_panel("anchors")
+    photo = np.full((400, 800, 3), 255, np.uint8)  # a 2:1 photo of a round red disk
+    yy, xx = np.mgrid[0:400, 0:800]
+    photo[(xx - 400) ** 2 + (yy - 200) ** 2 <= 150 ** 2] = (220, 0, 0)
+    _drag(panel, (420, 370, 500, 490))
+    panel.set_image(photo, "disk.png")
+    panel.wait_idle(30)
+    shown = panel.canvas.image_item.image
+    assert shown.shape == (640, 640, 3)
+    # scaled by 640 / 800 = 0.8 into a 640 x 320 band, 160 grey rows above and below
+    assert np.all(shown[:158] == 114) and np.all(shown[-158:] == 114)
+    red = (shown[..., 0] > 150) & (shown[..., 1] < 80)
+    rows, cols = np.flatnonzero(red.any(axis=1)), np.flatnonzero(red.any(axis=0))
+    width, height = cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1
+    assert abs(width - height) <= 2 and abs(width - 240) <= 3  # still round: 300 px * 0.8
+    assert "letterboxed" in panel.caption.text() and "800×400" in panel.caption.text()
+    assert panel.gt == []  # a new photo starts without boxes
+    assert not ctx.errors
+
+
+def test_headline_counts_all_levels_and_caption_the_level_shown(make_panel, ctx):
+    panel = make_panel("anchors")
+    _drag(panel, (420, 370, 500, 490))
+    res = panel.result
+    headline = panel.headline.text()
+    assert "76725 anchors</b> (all 5 levels)" in headline
+    swatched = re.findall(r"■</span>&nbsp;(\d+)", headline)  # the numbers behind the colour keys, in order
+    assert swatched[:3] == [str(res.counts.positive), str(res.counts.ignored), str(res.counts.negative)]
+    panel.level.setCurrentIndex(2)  # P5
+    lab = res.labels[57600 + 14400:57600 + 14400 + 3600]
+    caption = panel.caption.text()
+    assert "P5</b> shown" in caption and "<b>3600</b>" in caption
+    here = re.findall(r"■</span>&nbsp;(\d+)", caption.split("here")[1].split("<br>")[0])
+    assert here == [str(int((lab == 1).sum())), str(int((lab == -1).sum())), str(int((lab == 0).sum()))]
+    assert int((lab == 0).sum()) != res.counts.negative  # the two lines say different things
+    assert not ctx.errors
+
+
+def test_histogram_bars_add_up_to_the_headline(make_panel, ctx):
+    import pyqtgraph as pg
+
+    panel = make_panel("anchors")
+    _drag(panel, (420, 370, 500, 490))
+    h = panel.hist.histogram
+    zero = int((panel.result.max_iou == 0).sum())
+    assert h.zero == zero > 60000  # the anchors touching no box are counted, not dropped
+    assert h.zero + int(h.counts.sum()) == len(panel.result.boxes) == 76725
+    (bars,) = [it for it in panel.hist.getPlotItem().items if isinstance(it, pg.BarGraphItem)]
+    heights = np.asarray(bars.opts["height"])
+    assert len(heights) == 21 and heights[0] == pytest.approx(np.log10(zero + 1))
+    np.testing.assert_allclose(10 ** heights[1:] - 1, h.counts, rtol=1e-9, atol=1e-6)
+    texts = [it.toPlainText() for it in panel.hist.getPlotItem().items if isinstance(it, pg.TextItem)]
+    assert any(str(zero) in t and "IoU 0" in t for t in texts)
+    assert not ctx.errors
+
+
+def test_first_open_builds_off_the_gui_thread_with_progress(qtbot, ctx):
+    from cvexplorer.ui.registry import create_panel
+
+    panel = create_panel("anchors", ctx)
+    qtbot.addWidget(panel)
+    # construction returned at once: the sample photo and the 76 725 anchors are still being built in workers
+    assert panel.result is None and panel.canvas.image_item.image is None
+    assert panel.frame.banner.kind == "progress" and ctx.workers.is_busy()
+    panel.resize(1280, 800)
+    panel.show()
+    panel.wait_idle(60)
+    assert panel.frame.banner.kind == "" and not panel.frame.banner.isVisible()
+    assert len(panel.result.boxes) == 76725 and panel.canvas.image_item.image.shape == (640, 640, 3)
     assert not ctx.errors
