@@ -94,7 +94,7 @@ def test_cell_pair_and_yolo_mode(make_panel, ctx):
     panel.preset.setCurrentIndex(list(A.PRESETS).index("yolov8"))
     panel.wait_idle(30)
     assert len(panel.result.boxes) == 8400
-    assert "8400 predictions" in panel.card.result.text()
+    assert panel.card.result.text() == "N = 8400" and "8400 predictions" in panel.card.meaning.text()
     assert panel.result.counts.positive > 0  # cells whose centre lies in the box
     panel.preset.setCurrentIndex(list(A.PRESETS).index("yolov3"))
     panel.wait_idle(30)
@@ -102,12 +102,12 @@ def test_cell_pair_and_yolo_mode(make_panel, ctx):
     assert panel.gt[0] == pytest.approx([420 * 0.65, 370 * 0.65, 500 * 0.65, 490 * 0.65])  # follows the resize
     _drag(panel, (100, 100, 300, 260))
     assert panel.result.counts.positive == 2  # one (cell, anchor) per box
-    assert "10647 predictions" in panel.card.result.text()
+    assert panel.card.result.text() == "N = 10647" and "10647 predictions × 85" in panel.card.meaning.text()
     assert "box 2 → " in panel.card.meaning.text()  # the responsible cell of each box
     panel.in_w.setValue(640)
     panel.in_h.setValue(640)
     panel.wait_idle(30)
-    assert "3 × (80² + 40² + 20²)" in panel.card.substituted.text() and "25200" in panel.card.result.text()
+    assert "3 × (80² + 40² + 20²)" in panel.card.substituted.text() and panel.card.result.text() == "N = 25200"
     st = panel.state()
     assert st["preset"] == "yolov3" and len(st["gt"]) == 2
     assert not ctx.errors

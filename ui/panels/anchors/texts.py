@@ -59,19 +59,19 @@ def caption(theme, p: A.Preset, res: A.AnchorLabels, level: int, note: str, pinn
         rule = "Cells whose centre lies in a box: candidates (the assigner keeps the top 10)."
     else:
         rule = (f"IoU ≥ {res.pos_iou:.2f} positive, &lt; {res.neg_iou:.2f} negative"
-                + (", plus each box's best anchor." if res.allow_low_quality else "."))
+                + (", + each box's best." if res.allow_low_quality else "."))
     if p.offset != 0.5:
         rule += f" Centres at (c + {p.offset:g})·s, as mmdetection lays them out."
     if note:
         legend = note
     elif pinned and len(res.gt):
-        legend = _swatch(theme, "current", "pinned cell (thick: paired with a box, dashed: decoded)")
+        legend = _swatch(theme, "current", "pinned cell")
     else:
         legend = _swatch(theme, "current", f"one cell's {per} anchors: hover a cell, click to pin it")
     lines = [first, rule + " " + legend]
     if fit.stretched:
         (pw, ph), (w, h) = fit.photo_size, fit.input_size
-        lines.append(f"Photo {pw}×{ph} → {w}×{h} letterboxed (grey bars), not stretched.")
+        lines.append(f"Photo {pw}×{ph} letterboxed into {w}×{h}, not stretched.")
     return "<br>".join(lines)
 
 
@@ -84,7 +84,7 @@ def pair_card(pair: A.CellPair | None, n_anchors: int, has_boxes: bool) -> tuple
     meaning = (f"Anchor #{pair.anchor} {a[2] - a[0]:.0f}×{a[3] - a[1]:.0f} at ({(a[0] + a[2]) / 2:.0f}, "
                f"{(a[1] + a[3]) / 2:.0f}) ↔ box {pair.box + 1} {g[2] - g[0]:.0f}×{g[3] - g[1]:.0f}, "
                f"IoU {pair.iou:.3f}. The anchor moved by these offsets (decoded) is ({d[0]:.1f}, {d[1]:.1f}, "
-               f"{d[2]:.1f}, {d[3]:.1f}): box {pair.box + 1} exactly.")
+               f"{d[2]:.1f}, {d[3]:.1f}): box {pair.box + 1} exactly. Drawn thick and dashed.")
     substituted = "  ".join(f"{n}={v:+.3f}" for n, v in zip(("tx", "ty", "tw", "th"), t))
     result = f"→ box {pair.box + 1}"
     return substituted, result, meaning
@@ -97,11 +97,12 @@ def yolo_card(p: A.Preset, res: A.AnchorLabels) -> tuple[str, str, str, str]:
     d = A.yolo_bookkeeping(res.image_size, p.strides, per, 80, objectness=p.rule == "yolov3")
     terms = " + ".join(f"{c}²" if c == r else f"{c}×{r}" for c, r in d.grids)
     layout = "tx ty tw th | obj | p0 … p79" if d.vector == 85 else "l t r b | p0 … p79"
-    formula = "predictions = A × Σ cols × rows"
+    formula = "N = A × Σ cols·rows"
     substituted = f"{d.per_location} × ({terms})"
-    result = f"{fmt_count(d.predictions)} predictions"
+    result = f"N = {fmt_count(d.predictions)}"
     resp = [f"box {r.box + 1} → {p.names()[r.level]} cell ({r.col}, {r.row})"
             + (f" anchor {r.anchor}" if per > 1 else "") for r in res.responsible[:6]]
-    meaning = (f"× {d.vector} numbers each = {fmt_count(d.outputs)} outputs; vector [{layout}]."
+    meaning = (f"{fmt_count(d.predictions)} predictions × {d.vector} numbers each = {fmt_count(d.outputs)} "
+               f"outputs; vector [{layout}]."
                + ("<br>" + "<br>".join(resp) if resp else ""))
     return formula, substituted, result, meaning

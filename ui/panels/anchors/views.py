@@ -168,7 +168,7 @@ class IoUHistogramPlot(pg.PlotWidget):
             for t in {pos_iou, neg_iou}:
                 plot.addItem(pg.InfiniteLine(t, angle=90, pen=th.pen("fg", th.line_px, style="dash")))
         top = max(1, int(np.ceil(heights.max())))
-        zero = pg.TextItem(f"◂ {fmt_count(hist.zero)} with IoU 0", color=th.fg, anchor=(0, 0))
+        zero = pg.TextItem(f"◂ {fmt_count(hist.zero)}\n   at IoU 0", color=th.fg, anchor=(0, 0))
         zero.setFont(th.font("axis"))
         zero.setPos(self.ZERO_BAR[1], top * 1.04)
         plot.addItem(zero)
@@ -180,6 +180,6 @@ class IoUHistogramPlot(pg.PlotWidget):
         powers = [(k, str(10 ** k) if k < 5 else "10" + "⁰¹²³⁴⁵⁶⁷⁸⁹"[k]) for k in range(top + 1)]
         plot.getAxis("left").setTicks([powers])
         plot.getAxis("bottom").setTicks([[(sum(self.ZERO_BAR) / 2, "0")]
-                                         + [(v, f"{v:g}") for v in (0.25, 0.5, 0.75, 1.0)]])
+                                         + [(v, f"{v:g}") for v in (0.5, 1.0)]])
         plot.setYRange(0, top, padding=0.05)
         plot.setXRange(self.ZERO_BAR[0], 1.0, padding=0.02)
