@@ -3,9 +3,10 @@
 * ``iou_matrix`` (chunked, float64 and float32) against a naive one-shot NumPy broadcast of the
   same formula, measured in the same run (accuracy: max |difference|).
 * ``anchors.match`` (IoU + thresholds + low-quality rule) for the same inputs.
-* Redraw of one level after a ratio change in the Anchors panel (offscreen): building the path of
-  all of RetinaNet P4's anchors at 640×640 with ``rects_path`` (arrays) against
-  ``ImageCanvas.set_rects`` (a Python loop per rectangle), and the panel's full ``render()``.
+* ``anchors.label_anchors`` (what the panel's worker runs: generate + match + histogram) at 640².
+* The Anchors panel (offscreen, created through the registry, driven through its public controls):
+  building the path of all of RetinaNet P4's anchors with the canvas's ``rects_path`` against
+  ``ImageCanvas.set_rects`` (a new item), a ratio change end to end, and its ``render()``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ def run(quick: bool = False) -> list[dict]:
     g_ms = median_ms(lambda: A.PRESETS["retinanet"].generate((1024, 1024)), reps)
     rows.append({"what": "generate RetinaNet anchors @1024² (196 416)", "ours_ms": g_ms, "ref": "—",
                  "ref_ms": float("nan"), "ratio": float("nan"), "accuracy": "count == formulas.anchor_count"})
+    two = [[420, 370, 500, 490], [243, 537, 448, 563]]
+    l_ms = median_ms(lambda: A.label_anchors("retinanet", (640, 640), two), reps)
+    a640, _ = A.PRESETS["retinanet"].generate((640, 640))
+    m_ref = median_ms(lambda: A.match(a640, two, 0.5, 0.4, True), reps)
+    rows.append({"what": "label_anchors RetinaNet @640², 2 boxes (generate + match + histogram)", "ours_ms": l_ms,
+                 "ref": "anchors.match alone on the same anchors", "ref_ms": m_ref, "ratio": l_ms / m_ref,
+                 "accuracy": f"{A.label_anchors('retinanet', (640, 640), two).counts}"})
     rows.extend(_redraw_rows(quick))
     return rows
 
@@ -82,44 +90,38 @@ def _keep_none_alive() -> None:
 def _redraw_rows(quick: bool) -> list[dict]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _keep_none_alive()
-    try:
-        from cvexplorer.ui.context import AppContext, ensure_app
-    except ImportError:  # pragma: no cover - older context module
-        from cvexplorer.ui.app import ensure_app
-        from cvexplorer.ui.context import AppContext
+    from cvexplorer import anchors as A
     from cvexplorer.timing import LatencyRecorder
-    from cvexplorer.ui.panels.anchors import PanelWidget, rects_path
+    from cvexplorer.ui.context import AppContext, ensure_app
+    from cvexplorer.ui.registry import create_panel
     from cvexplorer.ui.themes import THEMES
+    from cvexplorer.ui.widgets.canvas import rects_path
 
-    app = ensure_app()
+    ensure_app()
     reps = 5 if quick else 15
     ctx = AppContext(THEMES["projector"], recorder=LatencyRecorder())
-    panel = PanelWidget(ctx)
-    panel.panel_id = "anchors"
+    panel = create_panel("anchors", ctx)
     panel.resize(1920, 1080)
     panel.show()
-    app.processEvents()
     panel.wait_idle(60)
-    from cvexplorer import anchors as A
-
     b, lv = A.PRESETS["retinanet"].generate((640, 640))
     level = b[lv == 1]
     canvas = panel.canvas
     ours = median_ms(lambda: (rects_path(level), None)[1], reps)
-    ref = median_ms(lambda: canvas.set_rects("bench", level, width=1), max(3, reps // 3))
+    ref = median_ms(lambda: canvas.set_rects("bench", level, width=1), reps)
     canvas.clear_layer("bench")
     rows = [{"what": f"path of one level: RetinaNet P4 @640², {len(level):,} anchors", "ours_ms": ours,
-             "ref": "ImageCanvas.set_rects (loop per rect)", "ref_ms": ref, "ratio": ours / ref,
+             "ref": "ImageCanvas.set_rects (path + new item)", "ref_ms": ref, "ratio": ours / ref,
              "accuracy": "same rectangles"}]
-    # the panel's redraw after a ratio change (anchors of a cell view, two boxes drawn)
-    panel.add_box([420, 370, 500, 490])
-    panel.add_box([243, 537, 448, 563])
+    # the panel's redraw after a ratio change (cell view, two boxes drawn through the canvas's drag signal)
+    for x0, y0, x1, y1 in ([420, 370, 500, 490], [243, 537, 448, 563]):
+        canvas.dragged.emit(float(x0), float(y0), float(x1), float(y1), True)
     panel.wait_idle(60)
 
-    def one_change(ratios=[("0.5, 1, 2"), ("0.5, 1, 2, 3")], state=[0]):
+    def one_change(ratios=("0.5, 1, 2", "0.5, 1, 2, 3"), state=[0]):
         state[0] ^= 1
         panel.ratios.setText(ratios[state[0]])
-        panel.recompute()
+        panel.ratios.editingFinished.emit()
         panel.wait_idle(60)
 
     full = median_ms(one_change, reps)
@@ -127,10 +129,10 @@ def _redraw_rows(quick: bool) -> list[dict]:
     panel.view.setCurrentIndex(3)
     render_all = median_ms(panel.render, reps)
     paint_all = median_ms(lambda: canvas.grab(), reps)
-    rows.append({"what": "Anchors panel render() of one level (cell view, 2 boxes, histogram)", "ours_ms": render,
+    rows.append({"what": "Anchors panel render() of one level (cell view, 2 boxes)", "ours_ms": render,
                  "ref": "ratio change incl. generate + match in worker", "ref_ms": full, "ratio": render / full,
                  "accuracy": "—"})
-    rows.append({"what": "render() with all 14 400 P4 anchors drawn", "ours_ms": render_all,
+    rows.append({"what": "render() with all P4 anchors drawn", "ours_ms": render_all,
                  "ref": "painting that view (canvas.grab())", "ref_ms": paint_all,
                  "ratio": render_all / paint_all, "accuracy": "—"})
     ctx.workers.shutdown(2000)

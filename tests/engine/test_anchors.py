@@ -208,3 +208,115 @@ def test_orphans_are_reported_with_the_rule_off():
     anchors, _ = A.PRESETS["faster-rcnn"].generate((1000, 600))
     m = A.match(anchors, [[500, 300, 540, 330], [100, 100, 356, 356]], 0.7, 0.3, allow_low_quality=False)
     assert m.orphan.tolist() == [True, False] and m.rescued.tolist() == [False, False]
+
+
+# -- centre offsets (the convention each preset follows) ------------------------------------------------------
+@pytest.mark.parametrize("name", list(A.PRESETS))
+def test_every_preset_centres_its_anchors_at_its_offset(name):
+    p = A.PRESETS[name]
+    boxes, level = p.generate(p.default_size)
+    for lv, s in enumerate(p.strides):
+        cols, rows = A.grid_shape(p.default_size, s)
+        b = boxes[level == lv].reshape(rows, cols, -1, 4)
+        cx = (b[..., 0] + b[..., 2]) / 2
+        cy = (b[..., 1] + b[..., 3]) / 2
+        np.testing.assert_allclose(cx[0, :, 0], (np.arange(cols) + p.offset) * s, atol=1e-9)
+        np.testing.assert_allclose(cy[:, 0, 0], (np.arange(rows) + p.offset) * s, atol=1e-9)
+
+
+def test_mmdet_retinanet_is_the_paper_grid_moved_half_a_stride():
+    paper, lv = A.PRESETS["retinanet"].generate((640, 640))
+    mmdet, lv2 = A.PRESETS["retinanet-mmdet"].generate((640, 640))
+    assert A.PRESETS["retinanet"].offset == 0.5 and A.PRESETS["retinanet-mmdet"].offset == 0.0
+    assert np.array_equal(lv, lv2)
+    shift = np.asarray(A.PRESETS["retinanet"].strides, float)[lv] / 2
+    np.testing.assert_allclose(mmdet, paper - shift[:, None], atol=1e-9)
+    # mmdet's first P3 anchors (AnchorGenerator(strides=[8], octave_base_scale=4, scales_per_octave=3,
+    # ratios=[0.5, 1, 2], center_offset=0)): ratio 0.5, scale 1 is w = 32 / sqrt(0.5), h = 32 sqrt(0.5) at (0, 0)
+    w, h = 32 / np.sqrt(0.5), 32 * np.sqrt(0.5)
+    np.testing.assert_allclose(mmdet[0], [-w / 2, -h / 2, w / 2, h / 2], atol=1e-9)
+    with pytest.raises(ValueError, match="fraction of a cell"):
+        A.Preset("x", "x", strides=(8,), sizes=(32,), offset=1.5)
+
+
+# -- what the panel computes ----------------------------------------------------------------------------------
+def test_label_anchors_equals_match_on_the_preset_anchors():
+    gt = [[420, 370, 500, 490], [243, 537, 448, 563]]
+    out = A.label_anchors("retinanet", (640, 640), gt, pos_iou=0.5, neg_iou=0.4)
+    boxes, level = A.PRESETS["retinanet"].generate((640, 640))
+    ref = A.match(boxes, gt, 0.5, 0.4, True)
+    assert np.array_equal(out.boxes, boxes) and np.array_equal(out.level, level)
+    assert np.array_equal(out.labels, ref.labels) and out.counts.positive == ref.counts["positive"]
+    assert out.counts.total == len(boxes) == sum(out.level_counts) == out.histogram.total
+    assert out.histogram.zero == int((ref.max_iou == 0).sum())
+    assert out.level_shares[0] == pytest.approx(57600 / 76725)
+    here = out.level_label_counts(1)
+    assert here.total == 14400 and here.positive == int((ref.labels[out.level_slice(1)] == 1).sum())
+    custom = A.label_anchors("retinanet", (640, 640), gt, ratios=(1.0, 3.0))
+    assert len(custom.boxes) == 76725 * 6 // 9 and custom.per_location == (6,) * 5
+    with pytest.raises(ValueError, match="give 5 sizes"):
+        A.label_anchors("retinanet", (640, 640), sizes=(32, 64))
+
+
+def test_yolo_assign_picks_one_slot_per_box_and_ignores_overlaps():
+    p = A.PRESETS["yolov3"]
+    boxes, level = p.generate((416, 416))
+    gt = np.array([[100, 100, 300, 260], [10, 10, 26, 30]], float)
+    out = A.yolo_assign(p, boxes, gt, (416, 416))
+    assert int((out.labels == 1).sum()) == 2
+    for r in out.responsible:
+        idx = A.cell_anchors((416, 416), p.strides, p.per_location, r.level, (r.col, r.row))[r.anchor]
+        assert out.labels[idx] == 1
+        g = gt[r.box]  # the responsible cell holds the box centre
+        s = p.strides[r.level]
+        assert r.col * s <= (g[0] + g[2]) / 2 < (r.col + 1) * s and r.row * s <= (g[1] + g[3]) / 2 < (r.row + 1) * s
+    iou = iou_matrix(boxes, gt).max(axis=1)
+    assert np.all(out.labels[(iou > 0.5) & (out.labels != 1)] == -1)
+    assert np.all(out.labels[iou <= 0.5][out.labels[iou <= 0.5] != 1] == 0)
+    free = A.label_anchors("yolov8", (640, 640), [[100, 100, 300, 260]])
+    cx = (free.boxes[:, 0] + free.boxes[:, 2]) / 2
+    cy = (free.boxes[:, 1] + free.boxes[:, 3]) / 2
+    inside = (cx > 100) & (cx < 300) & (cy > 100) & (cy < 260)
+    assert np.array_equal(free.labels == 1, inside) and len(free.responsible) == 3
+    with pytest.raises(ValueError, match="match"):
+        A.yolo_assign(A.PRESETS["retinanet"], boxes, gt, (416, 416))
+
+
+def test_pair_cell_encodes_and_decodes_back_to_the_box():
+    boxes, _ = A.PRESETS["retinanet"].generate((640, 640))
+    idx = A.cell_anchors((640, 640), A.PRESETS["retinanet"].strides, 9, 1, (28, 26))
+    assert len(idx) == 9 and idx[0] == 57600 + (26 * 40 + 28) * 9
+    gt = [[420, 370, 500, 490]]
+    pair = A.pair_cell(boxes[idx], gt)
+    m = iou_matrix(boxes[idx], gt)
+    assert pair.anchor == int(m.argmax()) and pair.iou == pytest.approx(m.max())
+    np.testing.assert_allclose(pair.decoded, gt[0], atol=1e-9)
+    np.testing.assert_allclose(pair.deltas, A.encode(boxes[idx][pair.anchor:pair.anchor + 1], gt)[0])
+    assert A.pair_cell(boxes[idx], np.zeros((0, 4))) is None
+    with pytest.raises(ValueError, match="no anchor 9"):
+        A.pair_cell(boxes[idx], gt, 9)
+    assert A.cell_at(460, 430, (640, 640), 16) == (28, 26) and A.cell_at(700, 5, (640, 640), 16) is None
+
+
+def test_letterbox_keeps_the_shape_and_maps_boxes_both_ways():
+    photo = np.zeros((960, 1280, 3), np.uint8)
+    photo[:, :, 0] = 200
+    fit = A.letterbox_fit((1280, 960), (640, 640))
+    assert fit.scale == 0.5 and fit.size == (640, 480) and fit.pad == (0, 80) and fit.stretched
+    img = A.letterbox(photo, (640, 640))
+    assert img.shape == (640, 640, 3)
+    assert np.all(img[:80] == 114) and np.all(img[560:] == 114) and np.all(img[80:560, :, 0] == 200)
+    box = [[840, 580, 1000, 820]]
+    np.testing.assert_allclose(fit.to_input(box), [[420, 370, 500, 490]])
+    np.testing.assert_allclose(fit.to_photo(fit.to_input(box)), box)
+    assert not A.letterbox_fit((640, 640), (416, 416)).stretched
+    with pytest.raises(ValueError, match="RGB uint8"):
+        A.letterbox(np.zeros((4, 4), np.uint8), (8, 8))
+
+
+def test_iou_histogram_keeps_zero_apart_and_adds_up():
+    v = np.array([0.0] * 5 + [0.01, 0.05, 0.5, 0.999, 1.0])
+    h = A.iou_histogram(v)
+    assert h.zero == 5 and h.counts.sum() == 5 and h.total == len(v) and len(h.edges) == 21
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        A.iou_histogram([1.5])

@@ -1,0 +1,5 @@
+"""The Anchors panel (see :mod:`.panel`)."""
+
+from .panel import PanelWidget
+
+__all__ = ["PanelWidget"]
