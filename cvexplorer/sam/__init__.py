@@ -44,12 +44,12 @@ from .fallback import ClassicalSegmenter
 from .predictor import SamModel, SamPredictor, SamResult
 from .preprocessing import (candidate_thumbnails, embedding_rgb, mask_outline, overlay_rgb, preprocess, resize_longest,
                             shrink_mask, transform_points)
-from .prompts import Prompt, prompt_args
+from .prompts import Prompt, needs_box, prompt_args
 
 __all__ = [
     "UnsupportedModelError", "Signature", "SamModel", "SamPredictor", "SamResult", "ClassicalSegmenter",
     "ModelPair", "find_models", "model_dirs", "models_cli", "user_data_dir", "resize_longest", "transform_points",
     "preprocess", "embedding_rgb", "mask_outline", "overlay_rgb", "shrink_mask", "candidate_thumbnails",
-    "detect_encoder", "detect_decoder", "guess_size", "Prompt", "prompt_args",
+    "detect_encoder", "detect_decoder", "guess_size", "Prompt", "prompt_args", "needs_box",
     "IMG_SIZE", "PIXEL_MEAN", "PIXEL_STD", "EMBEDDING_SHAPE", "DECODER_INPUTS", "CACHE_ENTRIES",
 ]

@@ -121,6 +121,12 @@ class SamResult:
     def mask(self) -> np.ndarray:
         return self.mask_of(self.best)
 
+    def area_of(self, index: int) -> tuple[int, float]:
+        """Candidate ``index``'s area: (pixels inside, share of the image)."""
+        m = self.mask_of(index)
+        n = int(np.count_nonzero(m))
+        return n, n / m.size
+
     @property
     def shape(self) -> tuple[int, int]:
         return tuple(self.logits.shape[1:])  # type: ignore[return-value]

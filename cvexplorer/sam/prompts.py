@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["Prompt", "prompt_args"]
+import numpy as np
+
+__all__ = ["Prompt", "prompt_args", "needs_box"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +72,18 @@ def prompt_args(prompts: Sequence[Prompt]) -> tuple[list[tuple[float, float]], l
     labels = [p.label for p in prompts if p.kind == "point"]
     boxes = [p.coords for p in prompts if p.kind == "box"]
     return pts, labels, (boxes[-1] if boxes else None)
+
+
+def needs_box(prompts: Sequence[Prompt], mask, *, min_fraction: float = 0.01) -> bool:
+    """Should the user be offered a box? True when only clicks were given and the mask covers less than
+    ``min_fraction`` of the image: one click is ambiguous (a part or the whole?), a box says how big.
+
+    >>> import numpy as np
+    >>> m = np.zeros((100, 100), bool); m[:5, :5] = True
+    >>> needs_box([Prompt.point(2, 2)], m), needs_box([Prompt.box(0, 0, 5, 5)], m)
+    (True, False)
+    """
+    if mask is None or any(p.kind == "box" for p in prompts) or not any(p.positive for p in prompts):
+        return False
+    m = np.asarray(mask, bool)
+    return bool(m.mean() < min_fraction)

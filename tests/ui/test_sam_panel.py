@@ -60,7 +60,7 @@ def test_click_produces_mask_overlay_and_right_click_removes_area(make_panel, ti
     assert m2.sum() < area and not m2[int(y), int(x + 12)]
     panel.canvas.clicked.emit(x - 12, y, LEFT, ALT)  # Alt+click is negative too
     panel.wait_idle(30)
-    assert [p[3] for p in panel.prompts] == [1, 0, 0]
+    assert [p.label for p in panel.prompts] == [1, 0, 0]
     assert panel.predictor.encoder_runs == 1  # three clicks, one encoder run
     stages = {s.stage: s for s in ctx.recorder.stats("sam")}
     assert {"encoder", "decoder"} <= set(stages) and stages["decoder"].count == 3
