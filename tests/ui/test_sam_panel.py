@@ -113,7 +113,13 @@ def test_fallback_works_with_no_model(make_panel, ctx, monkeypatch, tmp_path):
     panel.wait_idle(30)
     m = panel.current_mask()
     assert m is not None and m[int(y), int(x)] and 0 < m.mean() < 0.3
+    h, w = panel.rgb.shape[:2]
+    truth = sam_models.still_life_masks((w, h))["mug"]
+    assert (m & truth).sum() / (m | truth).sum() >= 0.8  # one click gets most of the mug
     assert panel.canvas.layer_items("mask")
+    # the no-model state is said once, in the banner, with the way to get a model
+    assert "models/README.md" in panel.frame.banner.message()
+    assert "No SAM model" not in panel.model_label.text()
     assert "IoU —" in panel.cand_buttons[0].text()
     stats = ctx.recorder.stats("sam")
     assert stats and "classical fallback" in stats[0].note
