@@ -2,7 +2,7 @@
 
 1. The shipped tiny U-Net (models/unet_tiny.onnx) on a 256×256 scene with all its feature-map
    outputs (goal < 30 ms on this CPU), against the same session asked for the logits only.
-2. The no-skip twin, same input, all outputs.
+2. The no-skip twin, same input, all outputs; the panel's whole job (``compare_skips``).
 3. The U diagram redraw after a control change at 1920×1080 in the projector theme (goal < 16 ms):
    ``shape_trace`` for the new configuration + a synchronous repaint of the diagram widget,
    against a bare QWidget repaint of the same size.
@@ -51,6 +51,10 @@ def run(quick: bool = False) -> list[dict]:
     o3 = _median_ms(lambda: m.run(rgb), reps)
     rows.append({"what": "UNetModel.run (preprocess + all outputs + softmax/argmax), 256×256",
                  "ours_ms": o3, "ref": "goal 30 ms", "ref_ms": 30.0, "ratio": o3 / 30.0, "accuracy": "n/a"})
+    o4 = _median_ms(lambda: U.compare_skips(rgb, gt), reps)
+    rows.append({"what": "compare_skips (both models, scores, disagreement window), 256×256 — the panel's job",
+                 "ours_ms": o4, "ref": "2 × UNetModel.run", "ref_ms": 2 * o3, "ratio": o4 / (2 * o3),
+                 "accuracy": "n/a"})
     rows.extend(_redraw(20 if quick else 60))
     return rows
 

@@ -222,3 +222,69 @@ def write_foreign(directory, variant: str) -> tuple[Path, Path]:
     enc.write_bytes(dummy_model([tuple(x) for x in enc_in], enc_out).SerializeToString())
     dec.write_bytes(dummy_model(list(dec_in), dec_out).SerializeToString())
     return enc, dec
+
+
+# -- ground truth for the classical fallback -------------------------------------------------------------
+def still_life_masks(size: tuple[int, int] = (1280, 960)) -> dict[str, np.ndarray]:
+    """The exact (H, W) bool mask of each object of ``samples.still_life`` at ``size``, drawn with the same
+    OpenCV calls and integer geometry as the scene (the window with its frame; the mug with its handle and
+    rim; the apple without its stalk; the pencil with its tip)."""
+    import cv2
+
+    from cvexplorer.samples import still_life_objects
+
+    w, h = size
+    boxes = {o.label: tuple(int(v) for v in (o.box[0], o.box[1], o.box[2], o.box[3])) for o in still_life_objects(size)}
+    # still_life computes int(fraction * w); the object boxes are fraction * w: the same after int()
+    out = {}
+    t = max(3, w // 160)
+    for name, (x0, y0, x1, y1) in boxes.items():
+        m = np.zeros((h, w), np.uint8)
+        if name in ("poster", "book", "phone"):
+            cv2.rectangle(m, (x0, y0), (x1, y1), 1, -1)
+        elif name == "window":
+            cv2.rectangle(m, (x0, y0), (x1, y1), 1, -1)
+            cv2.rectangle(m, (x0, y0), (x1, y1), 1, t * 2)
+        elif name == "mug":
+            m[y0:y1, x0:x1] = 1
+            cv2.ellipse(m, (x1, (y0 + y1) // 2), ((x1 - x0) // 4, (y1 - y0) // 5), 0, -90, 90, 1,
+                        max(3, (x1 - x0) // 10))
+            cv2.ellipse(m, ((x0 + x1) // 2, y0), ((x1 - x0) // 2, max(3, (y1 - y0) // 12)), 0, 0, 360, 1, -1)
+        elif name == "apple":
+            cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, min(x1 - x0, y1 - y0) / 2
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            m[np.hypot(xx - cx, yy - cy) <= r] = 1
+        elif name == "pencil":
+            cv2.rectangle(m, (x0 + (x1 - x0) // 12, y0), (x1, y1), 1, -1)
+            pts = np.array([[x0, (y0 + y1) // 2], [x0 + (x1 - x0) // 12, y0], [x0 + (x1 - x0) // 12, y1]], np.int32)
+            cv2.fillPoly(m, [pts], 1)
+        out[name] = m > 0
+    return out
+
+
+def filled_shapes(mask: np.ndarray, *, min_area: int = 300) -> list[np.ndarray]:
+    """The filled shapes (ellipses, polygons) of a segmentation scene's foreground, each on its own.
+
+    An opening with a 7×7 disc erases the rings and lines (at most 3 px thick) and cuts the lines that
+    join shapes; each part left, grown back by 2 px inside the foreground (its corners), is one shape.
+    """
+    import cv2
+
+    m = (np.asarray(mask) > 0).astype(np.uint8)
+    opened = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    n, comp = cv2.connectedComponents(opened, connectivity=8)
+    shapes = []
+    for k in range(1, n):
+        part = (comp == k).astype(np.uint8)
+        if part.sum() >= min_area:
+            shapes.append((cv2.dilate(part, np.ones((5, 5), np.uint8)) > 0) & (m > 0))
+    return shapes
+
+
+def inner_point(mask: np.ndarray) -> tuple[int, int]:
+    """(x, y) of the distance-transform maximum: the click deepest inside the object."""
+    import cv2
+
+    d = cv2.distanceTransform((np.asarray(mask) > 0).astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(np.argmax(d)), d.shape)
+    return int(x), int(y)

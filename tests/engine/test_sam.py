@@ -244,3 +244,48 @@ def test_embedding_rgb(models):
     p.set_image(_img(64, 64))
     rgb = sam.embedding_rgb(p.embedding)
     assert rgb.shape == (64, 64, 3) and rgb.dtype == np.uint8 and rgb.std() > 10
+
+
+def test_fallback_one_click_gets_most_of_each_still_life_object():
+    """One click at each object's deepest point (distance-transform maximum) of the built-in still life."""
+    from cvexplorer.samples import get_sample
+    from cvexplorer.unet import iou
+
+    seg = sam.ClassicalSegmenter()
+    seg.set_image(get_sample("still-life", size=(1280, 960)))
+    got = {}
+    for name, truth in sam_models.still_life_masks((1280, 960)).items():
+        x, y = sam_models.inner_point(truth)
+        r = seg.predict([(x, y)], [1])
+        assert r.mask[y, x] and r.mask.shape == truth.shape
+        got[name] = iou(r.mask, truth)
+    # a click on the poster's blue panel or on a window pane gets that part: one click is ambiguous
+    assert all(got[k] >= 0.9 for k in ("mug", "book", "apple", "phone", "pencil")), got
+    assert got["poster"] >= 0.5 and got["window"] >= 0.3, got
+    # the same click gives the same mask (GrabCut's k-means is seeded)
+    x, y = sam_models.inner_point(sam_models.still_life_masks((1280, 960))["mug"])
+    assert np.array_equal(seg.predict([(x, y)], [1]).mask, seg.predict([(x, y)], [1]).mask)
+
+
+def test_fallback_one_click_on_the_filled_shapes_of_segmentation_scenes():
+    from cvexplorer.samples import segmentation_scene
+    from cvexplorer.unet import iou
+
+    seg = sam.ClassicalSegmenter()
+    scores = []
+    for seed in range(8):
+        rgb, mask = segmentation_scene((512, 512), seed=seed)
+        seg.set_image(rgb)
+        for shape in sam_models.filled_shapes(mask):
+            x, y = sam_models.inner_point(shape)
+            scores.append(iou(seg.predict([(x, y)], [1]).mask, shape))
+    assert len(scores) >= 10
+    assert np.mean(np.array(scores) >= 0.8) >= 0.9 and np.median(scores) >= 0.95, np.round(scores, 2)
+
+
+def test_a_small_click_result_suggests_a_box():
+    m = np.zeros((100, 100), bool)
+    m[10:12, 10:12] = True
+    assert sam.needs_box([sam.Prompt.point(10, 10)], m)
+    assert not sam.needs_box([sam.Prompt.point(10, 10), sam.Prompt.box(0, 0, 50, 50)], m)
+    assert not sam.needs_box([sam.Prompt.point(10, 10)], np.ones((100, 100), bool))

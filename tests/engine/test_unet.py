@@ -141,7 +141,7 @@ def test_training_script_runs_one_short_epoch(tmp_path):
     import importlib.util
     from pathlib import Path
 
-    script = Path(U.__file__).resolve().parents[1] / "models" / "train_unet.py"
+    script = Path(U.__file__).resolve().parents[2] / "models" / "train_unet.py"
     spec = importlib.util.spec_from_file_location("train_unet", script)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

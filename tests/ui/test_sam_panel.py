@@ -60,7 +60,7 @@ def test_click_produces_mask_overlay_and_right_click_removes_area(make_panel, ti
     assert m2.sum() < area and not m2[int(y), int(x + 12)]
     panel.canvas.clicked.emit(x - 12, y, LEFT, ALT)  # Alt+click is negative too
     panel.wait_idle(30)
-    assert [p[3] for p in panel.prompts] == [1, 0, 0]
+    assert [p.label for p in panel.prompts] == [1, 0, 0]
     assert panel.predictor.encoder_runs == 1  # three clicks, one encoder run
     stages = {s.stage: s for s in ctx.recorder.stats("sam")}
     assert {"encoder", "decoder"} <= set(stages) and stages["decoder"].count == 3
@@ -113,7 +113,13 @@ def test_fallback_works_with_no_model(make_panel, ctx, monkeypatch, tmp_path):
     panel.wait_idle(30)
     m = panel.current_mask()
     assert m is not None and m[int(y), int(x)] and 0 < m.mean() < 0.3
+    h, w = panel.rgb.shape[:2]
+    truth = sam_models.still_life_masks((w, h))["mug"]
+    assert (m & truth).sum() / (m | truth).sum() >= 0.8  # one click gets most of the mug
     assert panel.canvas.layer_items("mask")
+    # the no-model state is said once, in the banner, with the way to get a model
+    assert "models/README.md" in panel.frame.banner.message()
+    assert "No SAM model" not in panel.model_label.text()
     assert "IoU —" in panel.cand_buttons[0].text()
     stats = ctx.recorder.stats("sam")
     assert stats and "classical fallback" in stats[0].note

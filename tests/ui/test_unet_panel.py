@@ -38,7 +38,7 @@ def test_concatenation_shows_two_halves(make_panel, qtbot):
     # the right half holds the copied encoder maps: the first copied tile equals enc1 channel 0
     x0, y0, x1, y1 = panel.tile_rects[16]
     img = panel.feat_canvas.image_item.image
-    enc1 = panel.result["skip"].features["enc1"]
+    enc1 = panel.result.skip.features["enc1"]
     assert panel.half_scales[1] == float(np.abs(enc1).max())
     np.testing.assert_allclose(img[y0:y1, x0:x1], enc1[0] / panel.half_scales[1], rtol=1e-5, atol=1e-7)
 
@@ -51,9 +51,14 @@ def test_skip_toggle_changes_diagram_and_masks(make_panel, qtbot):
     assert U.total_params(panel.blocks) < total_on
     assert "cat0" not in panel.diagram.hit and "up0" in panel.diagram.hit
     res = panel.result
-    assert res["bf"]["skip"] > res["bf"]["noskip"]
-    assert "boundary F" in panel.mask_labels["skip"].text()
-    assert panel.zoom is not None
+    assert res.skip_scores.boundary_f > res.noskip_scores.boundary_f
+    assert f"F {res.skip_scores.boundary_f_exact:.2f}" in panel.mask_labels["skip"].text()
+    assert f"{res.skip_scores.boundary_f_exact:.2f}" in panel.card.substituted.text()
+    assert panel.zoom is not None and panel.zoom == res.zoom
+    # the zoom holds the window where the two masks differ most
+    x0, y0, x1, y1 = panel.zoom
+    differ = (res.skip.mask > 0) != (res.noskip.mask > 0)
+    assert differ[y0:y1, x0:x1].sum() > 0
     _click(qtbot, panel, "up0")
     assert panel.shown_features == ("up0", 8, 256, 256)
 
@@ -76,8 +81,12 @@ def test_user_image_runs_without_ground_truth(make_panel, qtbot):
     rgb[30:60, 40:100] = (230, 120, 20)
     panel.set_image(rgb, "test")
     panel.wait_idle(30)
-    assert panel.result["skip"].mask.shape == (90, 130)
-    assert "no ground truth" in panel.mask_labels["skip"].text()
+    assert panel.result.skip.mask.shape == (90, 130)
+    assert panel.result.skip_scores is None and "no ground truth" in panel.card.substituted.text()
+    # the diagram shows the shapes of this run (padded to a multiple of 8), not the 256×256 sample's
+    blocks = {b.name: b for b in panel.blocks}
+    assert blocks["enc0"].out_shape == (8, 96, 136) and panel.result.skip.features["enc0"].shape == (8, 96, 136)
+    assert "generated" in panel.card.meaning.text() and panel.frame.banner.kind == "hint"
 
 
 def test_state_round_trip(make_panel, qtbot):

@@ -1,0 +1,5 @@
+"""Segment Anything panel (see :mod:`.panel`)."""
+
+from .panel import PanelWidget
+
+__all__ = ["PanelWidget"]
