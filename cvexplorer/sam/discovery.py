@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..modelstore import search_dirs, user_data_dir  # noqa: F401 - user_data_dir re-exported
 from .predictor import SamModel
 
 __all__ = ["ModelPair", "find_models", "model_dirs", "models_cli", "user_data_dir"]
@@ -19,30 +20,10 @@ class ModelPair:
     name: str
 
 
-def user_data_dir() -> Path:
-    base = os.environ.get("CVEXPLORER_DATA")
-    return Path(base) if base else Path.home() / ".local" / "share" / "cvexplorer"
-
-
 def model_dirs() -> list[Path]:
-    """Where models are looked for: the repo's models/, the user's data dir, then $CVEXPLORER_MODELS."""
-    dirs = [Path(__file__).resolve().parents[2] / "models", user_data_dir() / "models"]
-    try:  # the installed package's models/ (the same folder in an editable install)
-        import importlib.util
-
-        spec = importlib.util.find_spec("cvexplorer.models")
-        if spec and spec.submodule_search_locations:
-            dirs.extend(Path(p) for p in spec.submodule_search_locations)
-    except Exception:  # noqa: BLE001 - discovery must never fail
-        pass
-    extra = os.environ.get("CVEXPLORER_MODELS", "")
-    dirs.extend(Path(p) for p in extra.split(os.pathsep) if p)
-    out: list[Path] = []
-    for d in dirs:
-        r = d.resolve() if d.exists() else d
-        if r not in out:
-            out.append(r)
-    return out
+    """Where model pairs are looked for: ``$CVEXPLORER_MODELS``, the user's models folder, then the models
+    that ship with cvexplorer (the one search order, :func:`cvexplorer.modelstore.search_dirs`)."""
+    return search_dirs()
 
 
 def _role(name: str) -> str:
