@@ -122,8 +122,14 @@ def detect_encoder(sig: Signature) -> dict[str, Any]:
         raise UnsupportedModelError(f"The encoder's embedding is {list(emb)}, not [1, 256, 64, 64]; found "
                                     f"{sig.describe()}.")
     if len(shape) == 3:
-        return {"style": "raw", "input": name, "output": "image_embeddings" if "image_embeddings" in outs
-                else next(iter(outs))}
+        # AnyLabeling-style exports may declare a fixed [H, W, 3] (e.g. [684, 1024, 3]): the declared
+        # shape is the truth (a config file's sizes are not)
+        fixed = tuple(shape[:2]) if all(isinstance(v, int) and v > 0 for v in shape[:2]) else None
+        if fixed and max(fixed) > IMG_SIZE:
+            raise UnsupportedModelError(f"The encoder wants {list(shape)} images, larger than SAM's 1024 frame; "
+                                        f"found {sig.describe()}.")
+        return {"style": "raw", "input": name, "fixed": fixed,
+                "output": "image_embeddings" if "image_embeddings" in outs else next(iter(outs))}
     if len(shape) == 4:
         fixed = [v for v in shape[2:] if isinstance(v, int)]
         if fixed and any(v != IMG_SIZE for v in fixed):

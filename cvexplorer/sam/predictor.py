@@ -17,7 +17,7 @@ import numpy as np
 from ..runtime import ModelLoadError, create_session
 from .contract import (CACHE_ENTRIES, EMBEDDING_SHAPE, IMG_SIZE, Signature, detect_decoder, detect_encoder,
                        guess_size)
-from .preprocessing import preprocess
+from .preprocessing import frame_scale, masks_from_low_res, preprocess
 
 __all__ = ["SamModel", "SamResult", "SamPredictor"]
 
@@ -35,6 +35,7 @@ class SamModel:
     encoder_output: str
     num_masks: int | None
     variant: str
+    encoder_fixed: tuple[int, int] | None = None  # a rank-3 encoder's declared (H, W), if fixed
 
     @classmethod
     def load(cls, encoder_path: str | os.PathLike, decoder_path: str | os.PathLike, *,
@@ -59,11 +60,13 @@ class SamModel:
         except ModelLoadError as exc:
             raise ModelLoadError(f"SAM encoder: {exc}") from None
         einfo = detect_encoder(Signature.of(enc.session))
-        style = "samexporter [h,w,3] input" if einfo["style"] == "raw" else "[1,3,1024,1024] input"
+        fixed = einfo.get("fixed")
+        style = ("fixed [{},{},3] input".format(*fixed) if fixed else "samexporter [h,w,3] input") \
+            if einfo["style"] == "raw" else "[1,3,1024,1024] input"
         masks = f"{dinfo['masks']}-mask decoder" if dinfo["masks"] else "decoder"
         variant = f"{guess_size(enc_p)} ({style}, {masks})"
         return cls(enc, dec, str(enc_p), str(dec_p), einfo["style"], einfo["input"], einfo["output"],
-                   dinfo["masks"], variant)
+                   dinfo["masks"], variant, fixed)
 
     def reload(self, device: str | None = None) -> "SamModel":
         """The same files with sessions rebuilt (after the user changed the device)."""
@@ -167,7 +170,7 @@ class SamPredictor:
         if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
             raise ValueError(f"SAM needs an (H, W, 3) uint8 RGB image, not {a.dtype} with shape {a.shape}.")
         t0 = time.perf_counter()
-        blob, small = preprocess(a, self.model.encoder_style)
+        blob, small = preprocess(a, self.model.encoder_style, self.model.encoder_fixed)
         key = hashlib.blake2b(small.data, digest_size=16, person=self.model.encoder_style[:16].encode()).hexdigest()
         key += f"{small.shape}"
         t1 = time.perf_counter()
@@ -206,7 +209,7 @@ class SamPredictor:
         if len(lab) and not np.isin(lab, (0.0, 1.0)).all():
             raise ValueError("Point labels must be 1 (foreground) or 0 (background).")
         n_prompts = len(pts)
-        s = np.float32(IMG_SIZE / max(h, w))
+        s = np.float32(frame_scale(h, w, self.model.encoder_fixed)[0])
         if box is not None:
             b = np.asarray(box, np.float32).reshape(4)
             x0, x1 = sorted((b[0], b[2]))
@@ -242,7 +245,10 @@ class SamPredictor:
         scores = np.asarray(iou, np.float32).reshape(-1)
         k = len(scores)
         best = 1 + int(np.argmax(scores[1:])) if (k == 4 and n_prompts == 1) else 0
-        logits = masks[0]
+        if self.model.encoder_fixed is not None:  # the graph's own crop assumes a 1024 long side: redo it
+            logits = masks_from_low_res(low[0], self.image_hw, self.model.encoder_fixed)
+        else:
+            logits = masks[0]
         logits.setflags(write=False)
         low_res = np.asarray(low[0], np.float32)
         res = SamResult(logits, scores, best, low_res, {}, self.encoder_run, self.model.device, "SAM")

@@ -7,7 +7,7 @@ import numpy as np
 from .. import overlay
 from .contract import IMG_SIZE, PIXEL_MEAN, PIXEL_STD
 
-__all__ = ["resize_longest", "transform_points", "preprocess", "embedding_rgb", "mask_outline", "overlay_rgb",
+__all__ = ["resize_longest", "frame_scale", "transform_points", "masks_from_low_res", "preprocess", "embedding_rgb", "mask_outline", "overlay_rgb",
            "shrink_mask", "candidate_thumbnails"]
 
 
@@ -25,23 +25,60 @@ def resize_longest(h: int, w: int, long_side: int = IMG_SIZE) -> tuple[float, tu
     return s, (int(h * s + 0.5), int(w * s + 0.5))
 
 
-def transform_points(points, image_hw: tuple[int, int]) -> np.ndarray:
-    """Original-image (x, y) pixel coordinates -> the 1024 frame the decoder expects: (x·s, y·s)."""
+def frame_scale(h: int, w: int, fixed: tuple[int, int] | None = None) -> tuple[float, tuple[int, int]]:
+    """The scale from the photo to the encoder's frame, and the photo's size (h', w') in that frame.
+
+    Without a fixed encoder size the long side goes to 1024 (SAM's ResizeLongestSide). An encoder
+    that declares a fixed ``(H_enc, W_enc)`` input takes one scale s = min(W_enc / w, H_enc / h),
+    the photo resized to (round(h·s), round(w·s)) at the top left and padded to exactly H_enc × W_enc.
+
+    >>> frame_scale(3000, 4000, (684, 1024))
+    (0.228, (684, 912))
+    """
+    if fixed is None:
+        return resize_longest(h, w)
+    if h <= 0 or w <= 0:
+        raise ValueError(f"The image is {w}x{h} pixels; SAM needs at least 1x1.")
+    s = min(fixed[1] / w, fixed[0] / h)
+    return s, (max(1, min(fixed[0], int(round(h * s)))), max(1, min(fixed[1], int(round(w * s)))))
+
+
+def transform_points(points, image_hw: tuple[int, int], fixed: tuple[int, int] | None = None) -> np.ndarray:
+    """Original-image (x, y) pixel coordinates -> the frame the decoder expects: (x·s, y·s)."""
     p = np.asarray(points, np.float32).reshape(-1, 2)
-    s, _ = resize_longest(*image_hw)
+    s, _ = frame_scale(*image_hw, fixed)
     return p * np.float32(s)
 
 
-def preprocess(rgb: np.ndarray, style: str = "normalized") -> tuple[np.ndarray, np.ndarray]:
+def masks_from_low_res(low_res: np.ndarray, image_hw: tuple[int, int], fixed: tuple[int, int]) -> np.ndarray:
+    """Full-size logits from ``low_res_masks`` (K, 256, 256) over the 1024 frame, for a fixed-size encoder.
+
+    The official decoder's own ``masks`` output crops as if the long side were 1024, which is wrong
+    when the encoder's frame is smaller: upsample to 1024×1024, crop to the resized photo, resize to (h, w).
+    """
+    import cv2  # lazy: the engine imports OpenCV on first use
+
+    h, w = image_hw
+    _, (nh, nw) = frame_scale(h, w, fixed)
+    out = np.empty((low_res.shape[0], h, w), np.float32)
+    for k, m in enumerate(np.asarray(low_res, np.float32)):
+        up = cv2.resize(m, (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_LINEAR)
+        out[k] = cv2.resize(np.ascontiguousarray(up[:nh, :nw]), (w, h), interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+def preprocess(rgb: np.ndarray, style: str = "normalized",
+               fixed: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The encoder's input for ``rgb`` and the resized uint8 image (whose bytes key the cache).
 
     ``style='normalized'``: ``[1, 3, 1024, 1024]`` float32, (x - mean) / std, zero-padded
-    bottom/right after normalising. ``style='raw'``: ``[h', w', 3]`` float32 RGB 0-255.
+    bottom/right after normalising. ``style='raw'``: ``[h', w', 3]`` float32 RGB 0-255, or, for an
+    encoder with a ``fixed`` (H, W) input, the photo at :func:`frame_scale` padded to exactly H × W.
     """
     import cv2
 
     h, w = rgb.shape[:2]
-    _, (nh, nw) = resize_longest(h, w)
+    _, (nh, nw) = frame_scale(h, w, fixed)
     if (nh, nw) == (h, w):
         small = np.ascontiguousarray(rgb)
     elif nh * 2 < h:
@@ -52,7 +89,11 @@ def preprocess(rgb: np.ndarray, style: str = "normalized") -> tuple[np.ndarray, 
     else:
         small = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR)
     if style == "raw":
-        return small.astype(np.float32), small
+        if fixed is None:
+            return small.astype(np.float32), small
+        blob = np.zeros((fixed[0], fixed[1], 3), np.float32)
+        blob[:nh, :nw] = small
+        return blob, small
     blob = np.zeros((1, 3, IMG_SIZE, IMG_SIZE), np.float32)
     for c in range(3):  # normalise straight into the padded planes (pad after normalising)
         np.multiply(np.subtract(small[:, :, c], PIXEL_MEAN[c], dtype=np.float32), 1.0 / PIXEL_STD[c],

@@ -54,8 +54,10 @@ def encoder_model(style: str = "normalized", seed: int = 0):
     if style == "normalized":
         inp = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 1024, 1024])
         src = "image"
-    elif style == "raw":
-        inp = helper.make_tensor_value_info("input_image", TensorProto.FLOAT, ["h", "w", 3])
+    elif style in ("raw", "fixed"):
+        # "fixed": AnyLabeling's export declares one input size, here [684, 1024, 3]
+        dims = [684, 1024, 3] if style == "fixed" else ["h", "w", 3]
+        inp = helper.make_tensor_value_info("input_image", TensorProto.FLOAT, dims)
         inits += [_const("mean", np.array([123.675, 116.28, 103.53], np.float32)),
                   _const("std", np.array([58.395, 57.12, 57.375], np.float32)),
                   _const("ax0", np.array([0], np.int64)), _const("s0", np.array([0], np.int64)),
@@ -71,6 +73,10 @@ def encoder_model(style: str = "normalized", seed: int = 0):
                   helper.make_node("Concat", ["zeros6", "padhw"], ["pads"], axis=0),
                   helper.make_node("Pad", ["u", "pads"], ["padded"], mode="constant")]
         src = "padded"
+        if style == "fixed":  # a fixed size needs no Shape arithmetic: pad with a constant block (no Pad node,
+            # which onnxruntime would fold into the pooling as a pad larger than its kernel)
+            inits.append(_const("padblock", np.zeros((1, 3, 1024 - 684, 1024), np.float32)))
+            nodes[-5:] = [helper.make_node("Concat", ["u", "padblock"], ["padded"], axis=2)]
     else:
         raise ValueError(style)
     nodes += [helper.make_node("AveragePool", [src], ["pooled"], kernel_shape=[16, 16], strides=[16, 16]),

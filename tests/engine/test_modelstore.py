@@ -31,7 +31,7 @@ def _sha(b: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def payload():
-    enc = encoder_model("raw").SerializeToString()
+    enc = encoder_model("fixed").SerializeToString()  # AnyLabeling: a fixed [684, 1024, 3] input
     dec = decoder_model(4).SerializeToString()
     return {ENC: enc, DEC: dec}
 

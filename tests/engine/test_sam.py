@@ -289,3 +289,30 @@ def test_a_small_click_result_suggests_a_box():
     assert sam.needs_box([sam.Prompt.point(10, 10)], m)
     assert not sam.needs_box([sam.Prompt.point(10, 10), sam.Prompt.box(0, 0, 50, 50)], m)
     assert not sam.needs_box([sam.Prompt.point(10, 10)], np.ones((100, 100), bool))
+
+
+def test_a_fixed_size_rank3_encoder_scales_clicks_and_masks_correctly(tmp_path):
+    """AnyLabeling's exports declare one input size ([684, 1024, 3]): one scale s = min(1024/w, 684/h),
+    the click lands at (x·s, y·s), and the mask comes back at full size from low_res_masks."""
+    from cvexplorer.sam import SamModel, SamPredictor
+    from cvexplorer.sam.preprocessing import frame_scale
+
+    from .sam_models import IOUS, RADII, write_pair
+
+    enc, dec = write_pair(tmp_path, style="fixed")
+    model = SamModel.load(enc, dec, device="cpu")
+    assert model.encoder_fixed == (684, 1024) and "fixed [684,1024,3]" in model.variant
+    rgb = np.random.default_rng(3).integers(0, 255, (3000, 4000, 3), dtype=np.uint8)
+    pred = SamPredictor(model)
+    pred.set_image(rgb)
+    s, (nh, nw) = frame_scale(3000, 4000, (684, 1024))
+    assert (nh, nw) == (684, 912) and abs(s - 0.228) < 1e-9
+    x, y = 1500.0, 1200.0
+    res = pred.predict([(x, y)], [1])
+    mask = res.mask
+    assert mask.shape == (3000, 4000)
+    ys, xs = np.nonzero(mask)
+    assert abs(xs.mean() - x) < 2 / s and abs(ys.mean() - y) < 2 / s  # centred on the click
+    best = 1 + int(np.argmax(IOUS[4][1:]))
+    radius = np.sqrt(mask.sum() / np.pi)
+    assert abs(radius - RADII[4][best] / s) / (RADII[4][best] / s) < 0.03  # the disc's radius divided by s

@@ -15,7 +15,7 @@ from ..engine.test_modelstore import DEC, ENC, _Server, _zip
 
 @pytest.fixture
 def served(monkeypatch, tmp_path):
-    files = {ENC: encoder_model("raw").SerializeToString(), DEC: decoder_model(4).SerializeToString()}
+    files = {ENC: encoder_model("fixed").SerializeToString(), DEC: decoder_model(4).SerializeToString()}
     body = _zip(files)
     srv = _Server(body)
     entry = replace(M.CATALOGUE["mobile-sam"], urls=(srv.url,), size=len(body),
@@ -68,3 +68,26 @@ def test_install_from_file_refuses_a_lookalike(ctx, qtbot, served, tmp_path):
     dlg.install_files([str(fake), str(tmp_path / DEC)])
     ctx.workers.wait_idle(20)
     assert "not its pinned SHA-256" in dlg.status.full_text()
+
+
+def test_the_sam_panel_gets_a_model_and_segments_with_it(make_panel, qtbot, served):
+    """No model: the panel offers MobileSAM; once the download is verified it segments with it, no restart."""
+    import numpy as np
+
+    panel = make_panel("sam")
+    assert panel.model is None and panel.get_model_btn.isVisible()
+    assert "Get MobileSAM" in panel.frame.banner.message()
+    dlg = panel.open_model_dialog()
+    with qtbot.waitSignal(dlg.installed, timeout=20000):
+        dlg.get_btn.click()
+    qtbot.waitUntil(lambda: panel.model is not None, timeout=20000)
+    panel.wait_idle(30)
+    assert panel.model.encoder_fixed == (684, 1024) and "mobile_sam" in panel.model.encoder_path
+    assert not panel.get_model_btn.isVisible()
+    h, w = panel.rgb.shape[:2]
+    panel.canvas.clicked.emit(w / 2, h / 2, 1, 0)
+    panel.wait_idle(30)
+    mask = panel.result.mask
+    assert mask.shape == (h, w) and mask[int(h / 2), int(w / 2)] and 0 < mask.mean() < 0.5
+    assert np.isfinite(panel.result.scores).all()
+    dlg.close()

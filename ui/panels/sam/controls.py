@@ -19,6 +19,9 @@ class SamControls(QWidget):
         self.model_box.setMinimumContentsLength(8)
         self.model_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.model_label = WrapLabel("", rich=True)
+        self.get_model_btn = QPushButton("Get MobileSAM (37 MB)…")
+        self.get_model_btn.setToolTip("Download MobileSAM, or install it from a file, checked against its "
+                                      "pinned SHA-256 (nothing is downloaded until you ask).")
         self.refine = QCheckBox("Refine with last mask")
         self.undo_btn = QPushButton("Undo (Ctrl+Z)")
         self.clear_btn = QPushButton("Clear (Esc)")
@@ -29,10 +32,11 @@ class SamControls(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(ElidedLabel("Model"))
-        for w in (self.model_box, self.model_label, self.hint, self.refine, self.undo_btn, self.clear_btn,
+        for w in (self.model_box, self.model_label, self.get_model_btn, self.hint, self.refine, self.undo_btn, self.clear_btn,
                   self.export_mask_btn, self.export_overlay_btn, self.timing_label):
             lay.addWidget(w)
-        for w in (self.refine, self.undo_btn, self.clear_btn, self.export_mask_btn, self.export_overlay_btn):
+        for w in (self.get_model_btn, self.refine, self.undo_btn, self.clear_btn, self.export_mask_btn,
+                  self.export_overlay_btn):
             # a button's text may be cut in a narrow column (its tooltip keeps it); the column never widens
             w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             w.setToolTip(w.text())

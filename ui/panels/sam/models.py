@@ -9,18 +9,21 @@ from PySide6.QtWidgets import QFileDialog
 from cvexplorer import sam
 from cvexplorer.runtime import preferred_device
 
+from ...widgets.model_dialog import ModelDialog
+
 __all__ = ["ModelMenu", "NO_MODEL"]
 
 _FALLBACK = "__fallback__"
 _OPEN = "__open__"
 #: Said once, in the banner, when no SAM model is found.
-NO_MODEL = ("No SAM model, so GrabCut (classical) answers. To get SAM: models/README.md, or Model → Open model…")
+NO_MODEL = ("No SAM model yet, so GrabCut (classical) answers. Get MobileSAM (37 MB) from the settings, "
+            "install it from a file, or open your own pair.")
 
 
 class ModelMenu:
     """Mixed into the panel: fills ``model_box`` and keeps ``model`` / ``predictor`` in step with it."""
 
-    def _populate_models(self) -> None:
+    def _populate_models(self, load: bool = True) -> None:
         box = self.model_box
         box.blockSignals(True)
         box.clear()
@@ -33,6 +36,9 @@ class ModelMenu:
         box.addItem("GrabCut (classical, not SAM)", _FALLBACK)
         box.addItem("Open model…", _OPEN)
         box.blockSignals(False)
+        self.get_model_btn.setVisible(not any("mobile_sam" in p.encoder.name for p in found))
+        if not load:
+            return
         if found:
             self.load_model(found[0].encoder, found[0].decoder, background=True)
         else:
@@ -52,6 +58,20 @@ class ModelMenu:
                 self.load_model(enc, dec, background=True)
         elif data:
             self.load_model(*str(data).split("\n"), background=True)
+
+    def open_model_dialog(self) -> "ModelDialog":
+        """Get MobileSAM or install it from a file; the panel switches to it when it is installed."""
+        dlg = ModelDialog(self.ctx, self)
+        dlg.installed.connect(self.ctx.guard(self._model_installed, "Install model"))
+        dlg.setModal(False)
+        dlg.show()
+        self.model_dialog = dlg
+        return dlg
+
+    def _model_installed(self, got) -> None:
+        encoder, decoder = got.files  # the catalogue lists the encoder first
+        self._populate_models(load=False)
+        self.load_model(encoder, decoder, background=True)
 
     def use_fallback(self, reason: str) -> None:
         self.model = None
@@ -88,6 +108,7 @@ class ModelMenu:
         self.frame.banner.clear()
         self.model = model
         self.predictor = sam.SamPredictor(model)
+        self.frame.banner.clear("hint")
         self.pipeline_page.set_fallback(False)
         self.fallback_reason = ""
         self.candidates.title.setText("Candidates (predicted IoU): click to choose")

@@ -73,6 +73,8 @@ class PanelWidget(ModelMenu, Panel):
         c = self.controls
         self.model_box, self.model_label, self.refine = c.model_box, c.model_label, c.refine
         self.undo_btn, self.clear_btn, self.timing_label = c.undo_btn, c.clear_btn, c.timing_label
+        self.get_model_btn = c.get_model_btn
+        self.get_model_btn.clicked.connect(ctx.guard(self.open_model_dialog, "Get a model"))
         self.pipeline, self.cand_buttons = self.pipeline_page.pipeline, self.candidates.buttons
 
         self.model_box.activated.connect(ctx.guard(self._on_model_chosen, "Model"))
