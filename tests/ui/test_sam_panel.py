@@ -118,7 +118,7 @@ def test_fallback_works_with_no_model(make_panel, ctx, monkeypatch, tmp_path):
     assert (m & truth).sum() / (m | truth).sum() >= 0.8  # one click gets most of the mug
     assert panel.canvas.layer_items("mask")
     # the no-model state is said once, in the banner, with the way to get a model
-    assert "models/README.md" in panel.frame.banner.message()
+    assert "Get MobileSAM (37 MB)" in panel.frame.banner.message() and panel.get_model_btn.isVisible()
     assert "No SAM model" not in panel.model_label.text()
     assert "IoU —" in panel.cand_buttons[0].text()
     stats = ctx.recorder.stats("sam")
