@@ -38,3 +38,38 @@ def test_import_cvexplorer_is_lazy():
     loaded = _loaded_after("import cvexplorer, cvexplorer.cli")
     heavy = {"cv2", "onnxruntime", "PySide6", "pyqtgraph", "onnx"} & {m.split(".")[0] for m in loaded}
     assert heavy == set()
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_ui_imports_no_cv2():
+    ui = ROOT.parent / "ui"
+    offenders = sorted(str(p.relative_to(ui)) for p in ui.rglob("*.py") if "cv2" in _imports(p))
+    assert offenders == [], f"maths belongs in the engine; these UI modules import cv2: {offenders}"
+
+
+def test_benchmarks_use_no_private_name_of_a_panel_module():
+    import ast
+
+    bench = ROOT.parent / "benchmarks"
+    offenders = []
+    for p in bench.glob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and ".ui.panels" in node.module:
+                offenders += [f"{p.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                base = ast.unparse(node.value)
+                if "panel" in base.lower():
+                    offenders.append(f"{p.name}: {base}.{node.attr}")
+    assert offenders == [], offenders

@@ -50,8 +50,10 @@ def _share(win) -> float:
 
 
 def _framed_ids(win) -> list[str]:
-    # transitional: panels not yet moved onto the frame are left out
-    return [p for p in panel_ids() if p == "welcome" or win.panel(p).frame is not None]
+    """Every panel id; each panel but the welcome page must be on the frame."""
+    for p in panel_ids():
+        assert p == "welcome" or win.panel(p).frame is not None, f"the {p} panel does not fill the panel frame"
+    return list(panel_ids())
 
 
 def test_window_mode_fits_and_the_picture_dominates(win):

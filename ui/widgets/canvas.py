@@ -208,8 +208,6 @@ class ImageCanvas(pg.GraphicsView):
         self.vb.addItem(item, ignoreBounds=ignore_bounds)
         self._layers.setdefault(name, []).append(item)
 
-    _add = add_item  # transitional: panels not yet on the public API
-
     def set_path(self, name: str, path: QPainterPath, *, color: str = "accent", width: float | None = None,
                  fill: str | None = None, alpha: float | None = None, dash: bool = False, replace: bool = True,
                  z: float = 10) -> QGraphicsPathItem:
