@@ -39,9 +39,16 @@ def test_screenshot_list():
     (("screenshot", "nms", "x.png", "--step", "-1"), "counts from 1"),
     (("screenshot", "nms", "x.png", "--step", "0"), "counts from 1"),
     (("screenshot", "--size"), "expected one argument"),
+    (("screenshot", "nms", "x.png", "--demo", "--image", "__IMAGE__"), "give one of the two"),
+    (("screenshot", "stitching", "x.png", "--demo", "--image", "__IMAGE__"), "give one of the two"),
     (("--bogus",), "Unrecognized arguments: --bogus"),
 ])
 def test_bad_input_exits_nonzero_with_one_sentence(tmp_path, args, words):
+    if "__IMAGE__" in args:
+        from cvexplorer.imageio import save_png
+
+        photo = save_png(tmp_path / "photo.png", np.full((40, 60, 3), 128, np.uint8))
+        args = tuple(str(photo) if a == "__IMAGE__" else a for a in args)
     r = run_cli(*args)
     assert r.returncode != 0
     assert words in r.stderr

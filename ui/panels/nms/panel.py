@@ -61,6 +61,8 @@ class NmsInput:
 
 
 class PanelWidget(Panel):
+    demo_replaces_input = True  # the demo loads its own scenario
+
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
         self.drawn: list[tuple[float, float, float, float, float]] = []

@@ -43,6 +43,7 @@ KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-p
 
 class PanelWidget(Panel):
     accepts_images = True
+    demo_replaces_input = True  # the demo stitches the built-in views
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
