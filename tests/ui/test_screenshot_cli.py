@@ -53,3 +53,11 @@ def test_bad_input_exits_nonzero_with_one_sentence(tmp_path, args, words):
     assert r.returncode != 0
     assert words in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_window_screenshot_is_exactly_the_requested_size(tmp_path):
+    out = tmp_path / "sam.png"
+    r = run_cli("screenshot", "sam", str(out), "--size", "1280x720", "--theme", "projector", "--window")
+    assert r.returncode == 0, r.stderr
+    assert load_image(out).shape == (720, 1280, 3)  # it was 2084×735 before the panel frame
+    assert r.stderr == ""  # no onnxruntime or Qt noise on a machine without CUDA
