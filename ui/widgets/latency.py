@@ -78,8 +78,8 @@ class LatencyDock(QDockWidget):
         self.plot.addLegend(offset=(5, 5))
         self._budget_lines = []
         for ms, label in zip(BUDGETS_MS, ("60 fps", "30 fps")):
-            line = pg.InfiniteLine(pos=ms, angle=0, pen=self.theme.pen("muted" if False else "#808080", 1, "dash"),
-                                   label=label, labelOpts={"position": 0.95, "color": "#606060"})
+            line = pg.InfiniteLine(pos=ms, angle=0, pen=self.theme.pen("muted", 1, "dash"),
+                                   label=label, labelOpts={"position": 0.95, "color": self.theme.color("muted")})
             self.plot.addItem(line)
             self._budget_lines.append(line)
         self._curves: dict[str, pg.PlotDataItem] = {}
