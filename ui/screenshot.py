@@ -29,6 +29,7 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
            presentation: bool = False, timeout_s: float = 120.0) -> Path:
     """Render ``panel_id`` to ``out`` (PNG) and return the path; ValueError for any bad argument."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Qt is imported only below: the platform must be chosen before the first Qt import
     from cvexplorer.imageio import load_image_info, save_png
 
     from .registry import create_panel, get_spec

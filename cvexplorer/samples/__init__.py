@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np
 
 from .scenes import SceneObject, checkerboard, document, gradient, still_life, still_life_objects, shapes
+from .segmentation import segmentation_scene
+from .stereo import stereo_scene
 
 __all__ = ["Sample", "SAMPLES", "get_sample", "sample_ids", "still_life", "still_life_objects",
            "SceneObject", "stereo_scene", "segmentation_scene"]
@@ -52,17 +54,3 @@ def get_sample(sample_id: str, size: tuple[int, int] = (1280, 960)) -> np.ndarra
         raise ValueError(f"There is no sample called {sample_id!r}; choose one of "
                          f"{', '.join(SAMPLES)}.") from None
     return sample.make(size=size)
-
-
-def stereo_scene(*args, **kwargs):
-    """A procedurally rendered stereo pair with exact disparity (see :mod:`.stereo`)."""
-    from .stereo import stereo_scene as make
-
-    return make(*args, **kwargs)
-
-
-def segmentation_scene(*args, **kwargs):
-    """A scene with an exact segmentation mask for the U-Net (see :mod:`.segmentation`)."""
-    from .segmentation import segmentation_scene as make
-
-    return make(*args, **kwargs)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from cvexplorer.imageio import display_copy
 
 from ..themes import THEMES, Theme
+from .util import grab_array
 
 __all__ = ["ImageCanvas", "COLORMAPS", "LabelBatch", "rects_path", "lines_path"]
 
@@ -351,6 +352,4 @@ class ImageCanvas(pg.GraphicsView):
 
     def to_array(self) -> np.ndarray:
         """Render the view as an (H, W, 3) uint8 array (what a screenshot of it shows)."""
-        from .util import grab_array
-
         return grab_array(self)
