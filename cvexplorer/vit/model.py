@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..locations import shipped_model_dirs
 from ..runtime import create_session
 from ..timing import Stages
 from .attention import MaskDraw, random_mask, rollout, token_weights
@@ -27,19 +28,12 @@ __all__ = ["vit_model_path", "vit_metrics_path", "TinyViT", "ViTRun", "load_tiny
 
 
 def _models_dir() -> Path:
-    """models/ in a source checkout, or the installed ``cvexplorer.models`` package."""
-    here = Path(__file__).resolve().parents[2] / "models"
-    if (here / "vit_tiny.onnx").is_file():
-        return here
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("cvexplorer.models")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
-    return here
+    """The shipped-models folder holding the tiny ViT (a checkout's models/ or cvexplorer.models)."""
+    dirs = shipped_model_dirs()
+    for d in dirs:
+        if (d / "vit_tiny.onnx").is_file():
+            return d
+    return dirs[0] if dirs else Path(__file__).resolve().parents[2] / "models"
 
 
 def vit_model_path() -> Path:

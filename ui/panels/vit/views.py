@@ -11,6 +11,15 @@ from ...widgets.pg import pg
 __all__ = ["MatrixScale", "ProbabilityBars"]
 
 
+def _still_plot() -> pg.PlotWidget:
+    """A plot that shows a result: no menu, no mouse panning or zooming, no auto-range button."""
+    plot = pg.PlotWidget()
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(False, False)
+    plot.hideButtons()
+    return plot
+
+
 class MatrixScale(QWidget):
     """Two squares to scale: the T×T attention matrix of the current patch size (filled), and the one
     of a reference patch size (outlined), both in tokens; the tooltip says how they compare."""
@@ -18,11 +27,8 @@ class MatrixScale(QWidget):
     def __init__(self, theme, parent=None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
+        self.plot = _still_plot()
         self.plot.setAspectLocked(True)
-        self.plot.hideButtons()
         self.sides: tuple[int, int] = (0, 0)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
