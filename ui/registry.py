@@ -42,6 +42,8 @@ PANELS: tuple[PanelSpec, ...] = (
               "buy.", "unet", "U-Net"),
     PanelSpec("sam", "Segment Anything", "Click an object, get its mask: heavy encoder once, light decoder per "
               "click.", "sam", "Segment Anything"),
+    PanelSpec("vit", "Vision Transformer lab", "Your photo cut into patch tokens, what attention costs, and where a "
+              "tiny ViT looks.", "vit", "ViT lab"),
     PanelSpec("stereo", "Stereo depth", "Disparity from your image pair, depth = f·B/d, and the 1-D search "
               "along a scanline.", "stereo", "Stereo depth"),
     PanelSpec("stitching", "Homography & stitching", "Features, matches, RANSAC in the open, warping and "

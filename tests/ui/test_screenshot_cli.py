@@ -28,7 +28,7 @@ def test_screenshot_list():
     r = run_cli("screenshot", "--list")
     assert r.returncode == 0
     assert r.stdout.split() == ["welcome", "calculator", "conv", "receptive-field", "anchors", "nms", "unet", "sam",
-                                "stereo", "stitching"]
+                                "vit", "stereo", "stitching"]
 
 
 @pytest.mark.parametrize("args, words", [
