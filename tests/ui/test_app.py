@@ -140,3 +140,11 @@ def test_settings_restore_last_panel(qtbot):
     qtbot.addWidget(w2)
     assert w2.current_id == "stereo"
     w2.close()
+
+
+def test_sam_and_the_vit_lab_link_to_each_other(win):
+    win.show_panel("sam")
+    win.current_panel().controls.vit_btn.click()
+    assert win.current_id == "vit"
+    win.current_panel().controls.open_sam_btn.click()
+    assert win.current_id == "sam"

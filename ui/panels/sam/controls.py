@@ -27,15 +27,18 @@ class SamControls(QWidget):
         self.clear_btn = QPushButton("Clear (Esc)")
         self.export_mask_btn = QPushButton("Export mask…")
         self.export_overlay_btn = QPushButton("Export overlay…")
+        self.vit_btn = QPushButton("Its encoder is a ViT: open the ViT lab")
+        self.vit_btn.setToolTip("SAM's encoder is a ViT on a 64×64 token grid: the ViT lab shows its patches, "
+                                "its 14×14 attention windows and what they save.")
         self.hint = WrapLabel("Left click: object · right or Alt+click: not object · drag: a box", "Muted")
         self.timing_label = WrapLabel("", "Muted")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(ElidedLabel("Model"))
         for w in (self.model_box, self.model_label, self.get_model_btn, self.hint, self.refine, self.undo_btn, self.clear_btn,
-                  self.export_mask_btn, self.export_overlay_btn, self.timing_label):
+                  self.export_mask_btn, self.export_overlay_btn, self.vit_btn, self.timing_label):
             lay.addWidget(w)
-        for w in (self.get_model_btn, self.refine, self.undo_btn, self.clear_btn, self.export_mask_btn,
+        for w in (self.get_model_btn, self.vit_btn, self.refine, self.undo_btn, self.clear_btn, self.export_mask_btn,
                   self.export_overlay_btn):
             # a button's text may be cut in a narrow column (its tooltip keeps it); the column never widens
             w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)

@@ -74,6 +74,7 @@ class PanelWidget(ModelMenu, Panel):
         self.model_box, self.model_label, self.refine = c.model_box, c.model_label, c.refine
         self.undo_btn, self.clear_btn, self.timing_label = c.undo_btn, c.clear_btn, c.timing_label
         self.get_model_btn = c.get_model_btn
+        c.vit_btn.clicked.connect(ctx.guard(lambda: ctx.open_panel("vit"), "Open the ViT lab"))
         self.get_model_btn.clicked.connect(ctx.guard(self.open_model_dialog, "Get a model"))
         self.pipeline, self.cand_buttons = self.pipeline_page.pipeline, self.candidates.buttons
 

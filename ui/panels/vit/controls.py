@@ -112,10 +112,14 @@ class ViTControls(QWidget):
         row("mask", self.mask_label, self.mask_slider)
         row("mseed", "Random draw", self.mask_seed)
 
+        self.open_sam_btn = QPushButton("Segment Anything uses this: open it")
+        self.open_sam_btn.setToolTip("SAM's image encoder is a ViT-H on a 64×64 token grid with 14×14 windows.")
+        self.open_sam_btn.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(form)
         lay.addWidget(self.hint)
+        lay.addWidget(self.open_sam_btn)
 
     def set_heads(self, heads: int, layers: int) -> None:
         """Fill the head list and the layer range once the model is known."""

@@ -88,6 +88,7 @@ class PanelWidget(Panel):
         c.window_check.toggled.connect(g(lambda _b: self.render(), "window"))
         c.window_spin.valueChanged.connect(g(lambda _v: self.render(), "window"))
         c.sam_btn.clicked.connect(g(self.use_sam_grid, "SAM grid"))
+        c.open_sam_btn.clicked.connect(g(lambda: self.ctx.open_panel("sam"), "Open Segment Anything"))
         c.mask_slider.valueChanged.connect(g(lambda _v: self.submit_run(), "masking"))
         c.mask_seed.valueChanged.connect(g(lambda _v: self.submit_run(), "masking"))
         self.canvas.clicked.connect(g(lambda x, y, *_: self.click(x, y), "click"))
