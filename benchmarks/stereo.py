@@ -7,8 +7,9 @@ is converted from ×16 fixed point to pixels outside the timing. Accuracy: bad-2
 ground-truth pixels, unfilled pixels counted as errors (and, for information, the raw call with
 the textbook P1 = 8·3·b², P2 = 32·3·b²).
 
-Pairs: ../shared/data/stereo tsukuba and venus when present, and the procedural 640×480 scene
-(whose latency is also the "slider change → new disparity" time of the panel).
+Pairs: ../shared/data/stereo tsukuba and venus when present (disparity range estimated), and the
+procedural scene at 640×480 and 1280×960 with 64 and 128 disparities (the 640×480 scene's latency is
+also the "slider change → new disparity" time of the panel).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ def _pairs():
         folder = SHARED / name
         if folder.is_dir():
             left, right = S.load_pair(folder / l, folder / r)
-            yield name, left, right, S.read_ground_truth(folder / g, scale=s)
-    left, right, gt = stereo_scene(size=(640, 480), seed=0)
-    yield "procedural 640×480", left, right, gt
+            yield name, left, right, S.read_ground_truth(folder / g, scale=s), None
+    for size in ((640, 480), (1280, 960)):
+        left, right, gt = stereo_scene(size=size, seed=0)
+        for nd in (64, 128):
+            yield f"procedural {size[0]}×{size[1]}", left, right, gt, nd
 
 
 def _raw(bl, br, nd, p1p2=False):
@@ -53,8 +56,8 @@ def run(quick: bool = False) -> list[dict]:
 
     reps = 5 if quick else 21
     rows = []
-    for name, left, right, gt in _pairs():
-        nd = S.estimate_num_disparities(left, right)
+    for name, left, right, gt, nd in _pairs():
+        nd = nd or S.estimate_num_disparities(left, right)
         bl, br = cv2.cvtColor(left, cv2.COLOR_RGB2BGR), cv2.cvtColor(right, cv2.COLOR_RGB2BGR)
 
         def ours():

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..trace import Trace
 from .convolution import conv2d, conv2d_trace
-from .geometry import ConvGeometry, conv_geometry
+from .geometry import ConvGeometry, _dilate, conv_geometry
 
 __all__ = ["FeatureMap", "feature_map", "signed_maxabs_pool", "display_copy", "tour_positions"]
 
@@ -88,19 +88,28 @@ def signed_maxabs_pool(a: np.ndarray, f: int) -> np.ndarray:
     """
     if f <= 1:
         return np.ascontiguousarray(a)
+    import cv2  # lazy: `import cvexplorer` stays cheap
+
+    a = np.asarray(a)
+    a = a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
     h, w = (a.shape[0] // f) * f, (a.shape[1] // f) * f
-    # rows first: each slice is whole rows (contiguous inside), so the full map is read once ...
-    mx = a[0:h:f, :w].copy()
-    mn = mx.copy()
-    for i in range(1, f):
-        np.maximum(mx, a[i:h:f, :w], out=mx)
-        np.minimum(mn, a[i:h:f, :w], out=mn)
-    # ... then columns, on maps f times smaller
-    mx2, mn2 = mx[:, 0::f].copy(), mn[:, 0::f].copy()
-    for j in range(1, f):
-        np.maximum(mx2, mx[:, j::f], out=mx2)
-        np.minimum(mn2, mn[:, j::f], out=mn2)
-    return np.where(mx2 >= -mn2, mx2, mn2)
+    if h == 0 or w == 0:
+        return np.zeros((h // f, w // f), a.dtype)
+    # rows first: every f-th row is a view OpenCV reads in place, and the map is read once ...
+    mx, mn = cv2.max(a[0:h:f, :w], a[1:h:f, :w]), cv2.min(a[0:h:f, :w], a[1:h:f, :w])
+    for i in range(2, f):
+        cv2.max(mx, a[i:h:f, :w], dst=mx)
+        cv2.min(mn, a[i:h:f, :w], dst=mn)
+    # ... then columns, the same way on the transposed maps, f times smaller
+    mx, mn = cv2.transpose(mx), cv2.transpose(mn)
+    mx2, mn2 = cv2.max(mx[0::f], mx[1::f]), cv2.min(mn[0::f], mn[1::f])
+    for j in range(2, f):
+        cv2.max(mx2, mx[j::f], dst=mx2)
+        cv2.min(mn2, mn[j::f], dst=mn2)
+    return cv2.transpose(np.where(mx2 >= -mn2, mx2, mn2))
+
+
+_BAND_BYTES = 1 << 21  # one band of the float map (2 MiB) is still in cache while it is shrunk
 
 
 def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, padding=1, dilation=1,
@@ -111,6 +120,10 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
     ``"rgb"`` convolves each channel with ``kernel/3`` and sums (a 3-channel kernel). The map is
     :func:`conv2d` with ``method="opencv"`` in float32; ``relu`` clips it at zero, ``max(0, y)``.
 
+    The work runs in bands of output rows: each band is converted, convolved and shrunk for display
+    while it is still in the processor's cache, so the 12-MP float map is written once and never
+    read back from memory.
+
     >>> rgb = np.zeros((4, 6, 3), np.uint8); rgb[:, 3:] = 255
     >>> r = feature_map(rgb, [[-1, 0, 1]] * 3)
     >>> r.fmap.shape, float(r.fmap[1, 3]), r.trace[1 * 6 + 3]["sum"]
@@ -120,31 +133,75 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
 
     if channels not in ("grey", "rgb"):
         raise ValueError(f"channels must be 'grey' or 'rgb', not {channels!r}.")
-    t0 = time.perf_counter()
+    rgb = np.asarray(rgb)
+    H, W = rgb.shape[:2]
     if channels == "rgb":
         src = rgb
         k = np.repeat(np.asarray(kernel, float)[..., None], 3, axis=2) / 3.0
     else:
-        src = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        src = np.empty((H, W), np.uint8)  # filled band by band, just ahead of the convolution
         k = np.asarray(kernel, float)
     g = conv_geometry(src.shape, k.shape, stride=stride, padding=padding, dilation=dilation)
-    t1 = time.perf_counter()
-    fmap = conv2d(src, k, stride=g.stride, padding=g.padding, dilation=g.dilation, method="opencv",
-                  dtype=np.float32)
-    t2 = time.perf_counter()
-    if relu:
-        np.maximum(fmap, 0, out=fmap)
-    sample = fmap[:: max(1, fmap.shape[0] // 300), :: max(1, fmap.shape[1] // 300)]
+    (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
+    eh, (oh, ow) = g.span[0], g.out
+    f = int(np.ceil(max(oh, ow) / max_display))
+    ew, ew_pad = g.span[1], max(0, pw - (g.span[1] - 1) // 2)
+    # the common case (one channel, stride 1, output as wide as the padded input): filter2D writes
+    # each band straight into the map, its last eh-1 rows (half outside the band) overwritten by
+    # the next band; a buffer eh-1 rows taller takes the last band's
+    direct = src.ndim == 2 and (sh, sw) == (1, 1) and ow == W + 2 * ew_pad
+    buf = np.empty((oh + eh - 1 if direct else oh, ow), np.float32)
+    fmap = buf[:oh]
+    kd = _dilate(k, dh, dw).astype(np.float32)
+    shown_out = np.empty((oh // f, ow // f), np.float32) if f > 1 else fmap
+    sy, sx = max(1, oh // 300), max(1, ow // 300)  # the sample the colour levels come from
+    samples = []
+    band = max(f, _BAND_BYTES // (4 * ow) // f * f)  # output rows, whole display blocks
+    ms = dict.fromkeys(("to grey", "feature map", "display copies"), 0.0)
+    done = 0  # input rows converted to grey so far
+    for r0 in range(0, oh, band):
+        r1 = min(oh, r0 + band)
+        t0 = time.perf_counter()
+        # output row r reads input rows r·S − P + a·D (a = 0 … K−1); rows outside the image are zeros
+        i0, i1 = r0 * sh - ph, (r1 - 1) * sh - ph + eh
+        if channels == "grey" and min(H, i1) > done:
+            cv2.cvtColor(rgb[done:min(H, i1)], cv2.COLOR_RGB2GRAY, dst=src[done:min(H, i1)])
+            done = min(H, i1)
+        t1 = time.perf_counter()
+        top, bottom = max(0, -i0), max(0, i1 - H)  # zero rows above and below the image
+        piece = src[max(0, i0):min(H, i1)]
+        if len(piece) == 0:  # a band that reads only padding rows (a wide padding)
+            piece, top, bottom = np.zeros((i1 - i0,) + src.shape[1:], src.dtype), 0, 0
+        out = fmap[r0:r1]
+        if direct:
+            if top or bottom or ew_pad:
+                piece = cv2.copyMakeBorder(piece, top, bottom, ew_pad, ew_pad, cv2.BORDER_CONSTANT, value=0)
+            cv2.filter2D(piece, cv2.CV_32F, kd, dst=buf[r0:r0 + len(piece)], anchor=(pw - ew_pad, 0),
+                         borderType=cv2.BORDER_CONSTANT)
+        else:
+            if top or bottom:
+                piece = cv2.copyMakeBorder(piece, top, bottom, 0, 0, cv2.BORDER_CONSTANT, value=0)
+            out[...] = conv2d(piece, k, stride=(sh, sw), padding=(0, pw), dilation=(dh, dw), method="opencv",
+                              dtype=np.float32)
+        if relu:
+            np.maximum(out, 0, out=out)
+        t2 = time.perf_counter()
+        samples.append(fmap[-r0 % sy + r0:r1:sy, ::sx])
+        if f > 1:
+            shown_out[r0 // f:r1 // f] = signed_maxabs_pool(out, f)
+        t3 = time.perf_counter()
+        ms["to grey"] += (t1 - t0) * 1e3
+        ms["feature map"] += (t2 - t1) * 1e3
+        ms["display copies"] += (t3 - t2) * 1e3
+    t0 = time.perf_counter()
+    sample = np.concatenate(samples)
     m = float(np.percentile(np.abs(sample), 99.0))
     m = m if m > 1e-6 else max(1e-6, float(np.abs(fmap).max()), 1.0)
     fmap.setflags(write=False)  # the trace keeps it as its final state without a copy
     trace = conv2d_trace(src, k, stride=g.stride, padding=g.padding, dilation=g.dilation, final=fmap)
     shown_in = display_copy(src, max_display)
-    f = int(np.ceil(max(fmap.shape) / max_display))
-    shown_out = signed_maxabs_pool(fmap, f)
     cover = (shown_out.shape[0] * f, shown_out.shape[1] * f) if f > 1 else fmap.shape
-    t3 = time.perf_counter()
-    ms = {"to grey": (t1 - t0) * 1e3, "feature map": (t2 - t1) * 1e3, "display copies": (t3 - t2) * 1e3}
+    ms["display copies"] += (time.perf_counter() - t0) * 1e3
     return FeatureMap(fmap, (-m, m), trace, g, k, src, shown_in, shown_out, tuple(cover), MappingProxyType(ms))
 
 

@@ -156,7 +156,8 @@ def compute_disparity(left, right, *, method: str = "sgbm", num_disparities: int
                                                  smoothness=smoothness, lr_check=lr_check))
         # SGBM's cost sums over channels, so RGB or BGR order gives the same result (no conversion)
         raw = sg.compute(lft, rgt)
-        d = raw.astype(np.float32) / 16.0  # OpenCV returns disparity × 16 in int16
+        d = raw.astype(np.float32)
+        d *= np.float32(1 / 16)  # OpenCV returns disparity × 16 in int16
         d[raw < 0] = np.nan
         if lr_check == "full":
             # a second SGBM pass from the right view (mirror both images), then |d_L(x) - d_R(x - d)| <= 1
@@ -177,7 +178,7 @@ def compute_disparity(left, right, *, method: str = "sgbm", num_disparities: int
             d = weighted_median(d, lft)
             if not subpixel:
                 d = np.round(d)
-    d = d.astype(np.float32)
+    d = d.astype(np.float32, copy=False)
     return (d, filled) if return_filled else d
 
 

@@ -391,6 +391,30 @@ def test_feature_map_equals_conv2d_and_its_trace(channels):
     assert set(r.timings) == {"to grey", "feature map", "display copies"}
 
 
+@pytest.mark.parametrize("channels, stride, padding, dilation", [
+    ("grey", 1, 1, 1), ("grey", 1, 4, 2), ("grey", 1, 0, 1), ("grey", 2, 3, 1), ("grey", 1, 12, 1),
+    ("rgb", 1, 1, 2)])
+def test_feature_map_in_bands_is_the_whole_map(channels, stride, padding, dilation, monkeypatch):
+    """Image mode computes the map and its display copy band by band; small bands (and paddings wider
+    than the kernel, 'valid' convolutions, strides, dilations) give the same map and display copy."""
+    import sys
+
+    from cvexplorer.conv import feature_map, signed_maxabs_pool
+
+    monkeypatch.setattr(sys.modules["cvexplorer.conv.feature_map"], "_BAND_BYTES", 4 * 160 * 5)
+    rgb = np.random.default_rng(3).integers(0, 256, size=(97, 150, 3), dtype=np.uint8)
+    k = KERNELS["sobel x"]
+    r = feature_map(rgb, k, channels=channels, stride=stride, padding=padding, dilation=dilation, max_display=40)
+    src = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if channels == "grey" else rgb
+    kk = k if channels == "grey" else np.repeat(k[..., None], 3, axis=2) / 3
+    whole = conv2d(src, kk, stride=stride, padding=padding, dilation=dilation, method="opencv", dtype=np.float32)
+    np.testing.assert_allclose(r.fmap, whole, atol=1e-4)
+    f = int(np.ceil(max(whole.shape) / 40))
+    np.testing.assert_allclose(r.shown_out, signed_maxabs_pool(whole, f), atol=1e-4)
+    assert r.out_cover == (r.shown_out.shape[0] * f, r.shown_out.shape[1] * f)
+    np.testing.assert_array_equal(r.source, src)
+
+
 def test_window_under_the_cursor_and_its_footprint():
     from cvexplorer.conv import window_at, window_under
 

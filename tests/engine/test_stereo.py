@@ -146,16 +146,44 @@ def test_evaluate_by_hand():
     assert r["bad_filled"] == pytest.approx(100.0) and r["epe_filled"] == pytest.approx(2.75)
 
 
-def test_weighted_median_row_bands_are_exact(scene, monkeypatch):
+def _weighted_median_by_definition(d, guide, radius=7, eps=1e-3, keep_within=1.0, step=2.0):
+    """Every level's guided filter over the whole half-resolution map (the definition, no shortcut)."""
+    import cv2
+
+    h, w = d.shape
+    g = cv2.resize(cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    ds = cv2.resize(d, g.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    I = g.astype(np.float32) * np.float32(1 / 255)
+    k = (2 * (radius // 2) + 1,) * 2
+
+    def box(x):
+        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+
+    mI = box(I)
+    inv = 1.0 / (box(I * I) - mI * mI + eps)
+    lo, hi = (int(v) for v in np.floor(np.percentile(ds[::2, ::2], [0.2, 99.8]) + [0.0, 1.0]))
+    count = np.zeros(ds.shape, np.float32)
+    for level in np.arange(lo, max(hi, lo + 1), step, dtype=np.float32) + 0.5 * step:
+        P = (ds <= level).astype(np.float32)
+        A = (box(P * I) - mI * box(P)) * inv
+        b = box(P) - A * mI
+        count += box(A) * I + box(b) < 0.5
+    med = cv2.resize(count * np.float32(step) + np.float32(lo), (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.where(np.abs(med - d) <= keep_within, d, med)
+
+
+def test_weighted_median_tiles_are_exact(scene, monkeypatch):
+    """Tiles, and the levels a tile skips because its indicator is constant there, change nothing."""
     from cvexplorer.stereo import refine
 
     left, right, gt = scene
     d = S.fill_invalid(S.compute_disparity(left, right, num_disparities=32, fill=False))
-    banded = S.weighted_median(d, left)
-    monkeypatch.setattr(refine, "_row_bands", lambda h, m: [(0, h)])
-    np.testing.assert_array_equal(banded, S.weighted_median(d, left))
-    monkeypatch.setattr(refine, "_row_bands", lambda h, m: [(0, 17), (17, 40), (40, h)])
-    np.testing.assert_array_equal(banded, S.weighted_median(d, left))
+    tiled = S.weighted_median(d, left)
+    assert (tiled != d).any()  # it did change something
+    np.testing.assert_allclose(tiled, _weighted_median_by_definition(d, left), atol=1e-6)
+    for size in (17, 10_000):
+        monkeypatch.setattr(refine, "_TILE", size)
+        np.testing.assert_array_equal(tiled, S.weighted_median(d, left))
 
 
 def test_fill_invalid_takes_background():

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from .pg import pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainterPath
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from cvexplorer.imageio import display_copy
@@ -26,6 +26,20 @@ from .util import grab_array
 __all__ = ["ImageCanvas", "COLORMAPS", "LabelBatch", "rects_path", "lines_path"]
 
 COLORMAPS = {"diverging": "CET-D1A", "heat": "inferno", "viridis": "viridis", "grey": None, "depth": "turbo"}
+
+
+class _ImageItem(pg.ImageItem):
+    """pyqtgraph's ImageItem whose picture is converted once, when it changes, to the pixel format Qt's
+    painter draws directly (RGB32, or premultiplied ARGB32 with transparency). pyqtgraph keeps RGB888 or
+    an 8-bit indexed image, which the painter converts on every repaint: 3-8 ms per picture at 1080p."""
+
+    def render(self) -> None:
+        super().render()
+        q = self.qimage
+        if q is not None:
+            fmt = QImage.Format.Format_ARGB32_Premultiplied if q.hasAlphaChannel() else QImage.Format.Format_RGB32
+            if q.format() != fmt:
+                self.qimage = q.convertToFormat(fmt)
 
 
 class _ViewBox(pg.ViewBox):
@@ -147,7 +161,7 @@ class ImageCanvas(pg.GraphicsView):
         self.drag_mode = False
         self.vb = _ViewBox(self)
         self.setCentralItem(self.vb)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = _ImageItem(axisOrder="row-major")
         self.vb.addItem(self.image_item)
         self.image_shape: tuple[int, ...] | None = None
         self._layers: dict[str, list] = {}
@@ -322,7 +336,7 @@ class ImageCanvas(pg.GraphicsView):
             item = items[0]
         else:
             self.clear_layer(name)
-            item = pg.ImageItem(axisOrder="row-major")
+            item = _ImageItem(axisOrder="row-major")
             self.add_item(name, item, z)
         a = np.ascontiguousarray(image)
         if a.ndim == 2:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from .pg import pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -68,21 +67,11 @@ class LatencyDock(QDockWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(self.table.horizontalHeader().ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("left", "ms")
-        self.plot.setLabel("bottom", "run")
-        self.plot.setMinimumWidth(260)
-        self.plot.setYRange(0, 40)
-        self.plot.setXRange(-1, 60, padding=0)  # the last 60 runs (see refresh)
+        # the sparkline is built with the first timings: pyqtgraph's import and a PlotWidget are a good
+        # part of the app's start-up, and an empty dock shows one line
+        self.plot = None
         self._y_top = 40.0
-        self.plot.addLegend(offset=(5, 5))
-        self._budget_lines = []
-        for ms, label in zip(BUDGETS_MS, ("60 fps", "30 fps")):
-            line = pg.InfiniteLine(pos=ms, angle=0, pen=self.theme.pen("muted", 1, "dash"),
-                                   label=label, labelOpts={"position": 0.95, "color": self.theme.color("muted")})
-            self.plot.addItem(line)
-            self._budget_lines.append(line)
-        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._curves: dict = {}
         self._curve_versions: dict[str, int] = {}
 
         top = QHBoxLayout()
@@ -94,9 +83,8 @@ class LatencyDock(QDockWidget):
         tools.addWidget(self.env, 1)
         tools.addWidget(self.opencl)
         tools.addWidget(self.export_btn)
-        row = QHBoxLayout()
+        self._row = row = QHBoxLayout()
         row.addWidget(self.table, 3)
-        row.addWidget(self.plot, 2)
         dl = QVBoxLayout(self.details)
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addLayout(tools)
@@ -110,9 +98,36 @@ class LatencyDock(QDockWidget):
         self._timer.setInterval(100)  # ~10 Hz
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        self._init_env()
+        self._env_known = False  # asked of OpenCV (an import) when the details first open
+        self.details_btn.toggled.connect(self._init_env)
 
-    def _init_env(self) -> None:
+    def _ensure_plot(self):
+        """The sparkline of the last 60 runs per stage, with the 60 and 30 fps budget lines (built once)."""
+        if self.plot is not None:
+            return self.plot
+        from .pg import pg  # lazy: pyqtgraph is imported when the first timings arrive, not at start-up
+
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("left", "ms")
+        self.plot.setLabel("bottom", "run")
+        self.plot.setMinimumWidth(260)
+        self.plot.setYRange(0, self._y_top)
+        self.plot.setXRange(-1, 60, padding=0)  # the last 60 runs (see refresh)
+        self.plot.addLegend(offset=(5, 5))
+        self._budget_lines = []
+        for ms, label in zip(BUDGETS_MS, ("60 fps", "30 fps")):
+            line = pg.InfiniteLine(pos=ms, angle=0, pen=self.theme.pen("muted", 1, "dash"),
+                                   label=label, labelOpts={"position": 0.95, "color": self.theme.color("muted")})
+            self.plot.addItem(line)
+            self._budget_lines.append(line)
+        self.theme.style_plot(self.plot)
+        self._row.addWidget(self.plot, 2)
+        return self.plot
+
+    def _init_env(self, *_args) -> None:
+        if self._env_known:
+            return
+        self._env_known = True
         cv = runtime.opencv_info()
         self.opencl.setEnabled(cv["has_opencl"])
         self.opencl.setChecked(cv["use_opencl"])
@@ -129,7 +144,8 @@ class LatencyDock(QDockWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        theme.style_plot(self.plot)
+        if self.plot is not None:
+            theme.style_plot(self.plot)
         self._seen_version = -1
         for c in self._curves.values():
             self.plot.removeItem(c)
@@ -181,6 +197,8 @@ class LatencyDock(QDockWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if s.note:
                 warnings.append(f"{s.stage}: {s.note}")
+        if stats:
+            self._ensure_plot()
         names = {s.stage for s in stats}
         for stage in list(self._curves):
             if stage not in names:
@@ -191,7 +209,7 @@ class LatencyDock(QDockWidget):
             curve = self._curves.get(s.stage)
             if curve is None:
                 color = self.theme.series[i % len(self.theme.series)]
-                curve = self.plot.plot([], [], pen=pg.mkPen(color, width=max(2, self.theme.line_px / 2)), name=s.stage,
+                curve = self.plot.plot([], [], pen=self.theme.pen(color, max(2, self.theme.line_px / 2)), name=s.stage,
                                        symbolSize=7, symbolBrush=color, symbolPen=None)
                 self._curves[s.stage] = curve
             if self._curve_versions.get(s.stage) != s.version:
