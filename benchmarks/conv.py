@@ -89,7 +89,7 @@ def _render_step(n: int) -> list[dict]:
 
     app = ensure_app()
     th = THEMES["projector"]
-    app.setStyleSheet(th.qss)
+    th.apply(app)
     ctx = AppContext(th, recorder=LatencyRecorder())
     panel = create_panel("conv", ctx)
     panel.resize(1920, 1080)

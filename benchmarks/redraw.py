@@ -27,7 +27,7 @@ def run(quick: bool = False, panels: list[str] | None = None) -> list[dict]:
     from cvexplorer.ui.themes import THEMES
 
     app = ensure_app()
-    app.setStyleSheet(THEMES["projector"].qss)
+    THEMES["projector"].apply(app)
     n = 15 if quick else 40
     bare = QWidget()
     bare.resize(1920, 1080)

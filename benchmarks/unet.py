@@ -70,7 +70,7 @@ def _redraw(n: int) -> list[dict]:
 
     app = ensure_app()
     th = THEMES["projector"]
-    app.setStyleSheet(th.qss)
+    th.apply(app)
     ctx = AppContext(th, recorder=LatencyRecorder())
     panel = create_panel("unet", ctx)
     panel.resize(1920, 1080)

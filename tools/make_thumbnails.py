@@ -25,7 +25,7 @@ WIDTH = 320
 def main(out_dir: Path = Path(__file__).resolve().parents[1] / "assets") -> int:
     app = ensure_app()
     theme = THEMES["light"]
-    app.setStyleSheet(theme.qss)
+    theme.apply(app)
     for pid in panel_ids():
         if pid == "welcome":
             continue

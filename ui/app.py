@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
     def apply_theme(self, name: str) -> None:
         theme = get_theme(name)
         app = QApplication.instance()
-        app.setStyleSheet(theme.qss)
+        theme.apply(app)
         self.ctx.set_theme(theme)
         self.dock.apply_theme(theme)
         # The sidebar fits its longest short name at this theme's font size, and no more.

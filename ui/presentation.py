@@ -75,7 +75,7 @@ def enter_presentation(win, size: tuple[int, int] | None = None) -> None:
     win.presenting = True
     height = size[1] if size else (win.screen().geometry().height() if win.screen() else 1080)
     theme = presentation_theme(height)
-    QApplication.instance().setStyleSheet(theme.qss)
+    theme.apply(QApplication.instance())
     win.ctx.set_theme(theme)
     for w in (win.dock, win.sidebar, win.menuBar(), win.statusBar()):
         w.hide()

@@ -44,7 +44,7 @@ def render(panel_id: str, out: str | os.PathLike, *, size: tuple[int, int] = (16
     from .widgets.util import grab_array
 
     app = ensure_app()
-    app.setStyleSheet(th.qss)
+    th.apply(app)
     ctx = AppContext(th)
     if window or presentation:
         from PySide6.QtCore import QSettings
