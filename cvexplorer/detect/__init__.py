@@ -14,6 +14,8 @@ from .layout import (LAMBDA_COORD, LAMBDA_NOOBJ, Decoded, LossTerms, Pipeline, R
                      encode, pipeline, responsible, yolo_loss_terms)
 from .model import Detection, DetectorModel, clear_model_cache, load_detector, metrics_path, model_path
 from .results import to_coco_results
+from .explore import (CellNumbers, SceneRun, ScoredSet, boxes_of, cell_numbers, image_of, object_at, pipeline_trace, point_cell,
+                      run_scene, score_files, score_scenes)
 from .scenes import CLASS_NAMES, DetectionScene, detection_dataset, detection_scene
 
 __all__ = [
@@ -23,4 +25,6 @@ __all__ = [
     "xywh_iou", "load_coco_ground_truth", "load_coco_results", "to_coco_results",
     "CLASS_NAMES", "DetectionScene", "detection_scene", "detection_dataset",
     "Detection", "DetectorModel", "load_detector", "clear_model_cache", "model_path", "metrics_path",
+    "SceneRun", "run_scene", "CellNumbers", "cell_numbers", "object_at", "point_cell", "ScoredSet", "score_scenes",
+    "score_files", "image_of", "boxes_of", "pipeline_trace",
 ]

@@ -140,6 +140,14 @@ class Evaluation:
     def outcomes(self, iou_threshold: float = 0.5) -> list[Outcome]:
         return [self.outcome(i, iou_threshold) for i in range(len(self.detections))]
 
+    def table(self) -> list[tuple[str, tuple[float, float, float] | None]]:
+        """Per class (AP@[.5:.95], AP50, AP75), None for a class without ground truth."""
+        rows = []
+        for k, name in enumerate(self.category_names):
+            col = self.class_ap[:, k]
+            rows.append((name, None if np.isnan(col).all() else (float(col.mean()), float(col[0]), float(col[5]))))
+        return rows
+
     def order(self, category_id: int) -> np.ndarray:
         """The counted detections of one class in the order the PR curve walks them."""
         return _class_order(self.detections, self.counted, category_id)
