@@ -38,7 +38,7 @@ class DetectorControls(QWidget):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self.seed = QSpinBox()
         self.seed.setRange(0, 99_999)
-        self.seed.setValue(9003)
+        self.seed.setValue(9005)  # held-out seeds; this one has four objects
         self.new_scene_btn = QPushButton("New scene")
         self.conf = _spin(0.0, 0.99, 0.05, 0.2)
         self.nms_iou = _spin(0.05, 1.0, 0.05, 0.5)

@@ -196,7 +196,7 @@ class PanelWidget(Panel):
         else:
             self.canvas.set_image(run.rgb, autorange=False)
         draw_grid(self.canvas, run.S, w, h)
-        draw_truth(self.canvas, run.gt_boxes, [run.class_names[int(c)] for c in run.gt_classes])
+        draw_truth(self.canvas, run.gt_boxes)
         self.trace = D.pipeline_trace(run.pipeline)
         self.player_w.set_trace(self.trace, keep_index=True)
         self.render_step(self.player_w.index)
@@ -229,7 +229,7 @@ class PanelWidget(Panel):
         except (ValueError, OSError) as exc:
             self.frame.banner.show_error(f"The tiny detector could not be loaded: {exc}")
             return
-        self.ctx.workers.submit(EVAL_JOB, D.score_scenes, model, 12, on_done=self._on_scored,
+        self.ctx.workers.submit(EVAL_JOB, D.score_scenes, model, on_done=self._on_scored,
                                 on_error=lambda e: self.ctx.report_error(e, "scoring"))
 
     def choose_files(self) -> None:
@@ -304,6 +304,7 @@ class PanelWidget(Panel):
         if self.trace is None or not len(self.trace):
             return
         step = self.trace[min(max(i, 0), len(self.trace) - 1)]
+        self.player_w.set_caption(step.caption)
         if self.mode == "scene":
             self._render_scene_step(step)
         else:
@@ -311,28 +312,27 @@ class PanelWidget(Panel):
 
     def _render_scene_step(self, step) -> None:
         run = self.run
-        draw_stage(self.canvas, run.decoded, step, run.class_names)
+        draw_stage(self.canvas, run.decoded, step, run.class_names, labels=self.cell is None)
         counts = " → ".join(str(n) for n in run.pipeline.counts[:step.index + 1])
         where = f"{self.source}, {run.S}×{run.S} grid, B = {run.B}, C = {run.C}"
-        if self.cell is None:
+        cell = self.cell
+        if cell is None:
             clear_cell(self.canvas)
             self.header.setText(f"{where} — click an object to see its cell")
-            self.card.show_result(f"boxes per stage: {counts}", f"{step.count} boxes",
-                                  "Click an object to see the numbers its cell wrote.", formula=LOSS_FORMULA)
-            return
-        cell = self.cell
-        draw_cell(self.canvas, cell)
-        self.cell_table.show_cell(cell, run.class_names, run.loss.weights if run.loss is not None else {})
-        self.header.setText(f"{where} — cell ({cell.row}, {cell.col})" +
-                            (f", predictor b={cell.owner} owns the object" if cell.owner >= 0 else ", no object here"))
-        if cell.loss:
-            sub = " + ".join(f"{v:.3f}" for v in cell.loss.values())
-            self.card.show_result(sub, f"= {sum(cell.loss.values()):.4f}",
-                                  f"Loss of cell ({cell.row}, {cell.col}); boxes per stage: {counts}",
-                                  formula=LOSS_FORMULA)
         else:
-            self.card.show_result(f"boxes per stage: {counts}", f"{step.count} boxes",
-                                  "Your photo has no ground truth, so there is no loss to show.", formula=LOSS_FORMULA)
+            draw_cell(self.canvas, cell)
+            self.cell_table.show_cell(cell, run.class_names, run.loss.weights if run.loss is not None else {})
+            self.header.setText(f"{where} — cell ({cell.row}, {cell.col})" + (
+                f", predictor b={cell.owner} owns the object" if cell.owner >= 0 else ", no object here"))
+        if cell is not None and cell.loss:
+            self.card.set_formula(LOSS_FORMULA, f"Loss of cell ({cell.row}, {cell.col})")
+            self.card.show_result(" + ".join(f"{v:.3f}" for v in cell.loss.values()),
+                                  f"= {sum(cell.loss.values()):.4f}", f"boxes per stage: {counts}")
+            return
+        self.card.set_formula("decoded → score → NMS → top-K", "Post-processing")
+        hint = ("Your photo has no ground truth, so no loss." if self._photo is not None
+                else "Click an object for its cell's numbers and loss.")
+        self.card.show_result(f"boxes per stage: {counts}", f"{step.count} boxes", hint)
 
     def _render_eval_step(self, step) -> None:
         sc = self.scored
@@ -354,7 +354,7 @@ class PanelWidget(Panel):
         self.header.setText(f"{sc.source}: class {meta['category']}, image {image_id}, IoU ≥ {meta['iou_threshold']:.2f}")
         tp, fp, npos = step.get("tp", 0), step.get("fp", 0), step.get("npos", 0)
         ap = step.get("ap")
+        self.card.set_formula("P = TP/(TP+FP), R = TP/N", f"Class {meta['category']}, N = {npos} objects")
         self.card.show_result(f"P = {tp}/({tp}+{fp}), R = {tp}/{npos}",
                               f"AP = {ap:.3f}" if ap is not None else f"P = {step.get('precision', 1):.2f}, "
-                                                                         f"R = {step.get('recall', 0):.2f}",
-                              step.caption, formula="P = TP / (TP + FP),  R = TP / objects")
+                                                                         f"R = {step.get('recall', 0):.2f}")

@@ -14,7 +14,7 @@ from ...widgets.canvas import ImageCanvas
 __all__ = ["draw_grid", "draw_truth", "draw_cell", "clear_cell", "draw_stage", "draw_eval_step", "CellTable",
            "PRPlot", "LAYERS"]
 
-LAYERS = ("grid", "truth", "truth-labels", "cell", "owner", "other", "cell-labels", "cell-labels-other", "dropped", "kept", "kept-labels",
+LAYERS = ("grid", "truth", "cell", "owner", "other", "cell-labels", "cell-labels-other", "dropped", "kept", "kept-labels",
           "matched", "current", "current-label")
 
 
@@ -28,10 +28,9 @@ def draw_grid(canvas: ImageCanvas, S: int, w: int, h: int) -> None:
     canvas.set_lines("grid", _grid_lines(S, w, h), color="grid", width=1.5, z=5)
 
 
-def draw_truth(canvas: ImageCanvas, boxes, labels) -> None:
+def draw_truth(canvas: ImageCanvas, boxes) -> None:
+    """The true boxes, dashed (their classes are the shapes themselves)."""
     canvas.set_rects("truth", boxes, color="fg", width=2, dash=True, z=8)
-    canvas.set_texts("truth-labels", [(b[0], b[3], t) for b, t in zip(np.asarray(boxes).reshape(-1, 4), labels)],
-                     color="fg", background=None, anchor=(0.0, 0.0), scale=0.8)
 
 
 def clear_cell(canvas: ImageCanvas) -> None:
@@ -53,16 +52,18 @@ def draw_cell(canvas: ImageCanvas, cell) -> None:
                                            if k != cell.owner], color="black", background="white", anchor=(0.0, 0.0))
 
 
-def draw_stage(canvas: ImageCanvas, decoded, step, class_names) -> None:
-    """One post-processing stage: survivors solid, boxes this stage removed dashed."""
+def draw_stage(canvas: ImageCanvas, decoded, step, class_names, *, labels: bool = True) -> None:
+    """One post-processing stage: survivors solid, boxes this stage removed dashed; labels (class
+    and score) unless a chosen cell's own labels need the room."""
     kept = np.asarray(step["kept"], int)
     thin = step["stage"] == "decoded"
     canvas.set_rects("kept", decoded.boxes[kept], color="waiting" if thin else "kept", width=1 if thin else 3, z=9)
     canvas.set_rects("dropped", decoded.boxes[np.asarray(step["dropped"], int)], color="suppressed", width=2,
                      dash=True, z=7)
-    labels = [] if thin else [(decoded.boxes[i][0], decoded.boxes[i][1],
-                               f"{class_names[int(decoded.cls[i])]} {decoded.score[i]:.2f}") for i in kept[:12]]
-    canvas.set_texts("kept-labels", labels, color="black", background="white", anchor=(0.0, 1.0), scale=0.8)
+    texts = [] if thin or not labels else [(decoded.boxes[i][0], decoded.boxes[i][1],
+                                            f"{class_names[int(decoded.cls[i])]} {decoded.score[i]:.2f}")
+                                           for i in kept[:12]]
+    canvas.set_texts("kept-labels", texts, color="black", background="white", anchor=(0.0, 1.0), scale=0.8)
 
 
 def draw_eval_step(canvas: ImageCanvas, gt_boxes, gt_index, det_boxes, det_index, step, walked: set) -> None:
@@ -70,7 +71,6 @@ def draw_eval_step(canvas: ImageCanvas, gt_boxes, gt_index, det_boxes, det_index
     walked thin, the current one thick in green (TP) or vermillion (FP) with its verdict."""
     o = step.get("outcome")
     canvas.set_rects("truth", gt_boxes, color="fg", width=2, dash=True, z=8)
-    canvas.clear_layer("truth-labels")
     done = [b for b, i in zip(det_boxes, det_index) if int(i) in walked and (o is None or int(i) != o.index)]
     canvas.set_rects("kept", done, color="waiting", width=1.5, z=9)
     canvas.clear_layer("dropped")
@@ -90,10 +90,10 @@ def draw_eval_step(canvas: ImageCanvas, gt_boxes, gt_index, det_boxes, det_index
 
 
 class CellTable(QTableWidget):
-    """The cell's slice of the output tensor: one column per predictor, then the class
-    probabilities and the cell's five weighted loss terms."""
+    """The cell's slice of the output tensor: one column per predictor (x, y, √w, √h, confidence;
+    the owner ★ in bold), then the class probabilities and the cell's five weighted loss terms."""
 
-    ROWS = ("x", "y", "√w", "√h", "confidence")
+    ROWS = ("x", "y", "√w", "√h", "conf")
 
     def __init__(self, theme, parent=None) -> None:
         super().__init__(0, 3, parent)
@@ -119,7 +119,7 @@ class CellTable(QTableWidget):
     def show_cell(self, cell, class_names, weights) -> None:
         B = len(cell.predictors)
         self.setColumnCount(B + 1)
-        self.setHorizontalHeaderLabels([f"cell ({cell.row}, {cell.col})"] +
+        self.setHorizontalHeaderLabels([""] +
                                        [f"b={k}" + (" ★" if k == cell.owner else "") for k in range(B)])
         rows = len(self.ROWS) + len(class_names) + (len(cell.loss) + 1 if cell.loss else 1)
         self.setRowCount(rows)
@@ -130,18 +130,18 @@ class CellTable(QTableWidget):
                 self._put(r, b + 1, fmt_number(cell.predictors[b, k], 3), bold=b == cell.owner)
             r += 1
         for name, p in zip(class_names, cell.class_probs):
-            self._put(r, 0, f"P({name} | object)")
+            self._put(r, 0, name)
             self._put(r, 1, fmt_number(p, 3), bold=p == cell.class_probs.max())
             r += 1
         if cell.loss:
-            self._put(r, 0, "loss term (weight)", bold=True)
+            self._put(r, 0, "loss", bold=True)
             r += 1
             for name, v in cell.loss.items():
-                self._put(r, 0, f"{name} (λ = {fmt_number(weights[name])})")
+                self._put(r, 0, f"{name} ×{fmt_number(weights[name])}")
                 self._put(r, 1, fmt_number(v, 4))
                 r += 1
         else:
-            self._put(r, 0, "no ground truth: no loss")
+            self._put(r, 0, "no loss")
 
 
 class PRPlot(pg.PlotWidget):
