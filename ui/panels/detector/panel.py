@@ -51,6 +51,7 @@ class PanelWidget(Panel):
         self.trace = None
         self.source = "generated scene"
         self._photo: np.ndarray | None = None
+        self._drawn_cell: D.CellNumbers | None = None
         self._building = True
 
         self.controls = c = DetectorControls(th)
@@ -190,6 +191,7 @@ class PanelWidget(Panel):
         h, w = run.rgb.shape[:2]
         for name in LAYERS:
             self.canvas.clear_layer(name)
+        self._drawn_cell = None
         if self.canvas.image_shape != run.rgb.shape:
             self.canvas.set_image(run.rgb)
             self.canvas.fit()
@@ -293,6 +295,7 @@ class PanelWidget(Panel):
             return
         for name in LAYERS:
             self.canvas.clear_layer(name)
+        self._drawn_cell = None
         if mode == "scene":
             if self.run is not None:
                 self._show_scene_trace()
@@ -318,10 +321,14 @@ class PanelWidget(Panel):
         cell = self.cell
         if cell is None:
             clear_cell(self.canvas)
+            self._drawn_cell = None
             self.header.setText(f"{where} — click an object to see its cell")
         else:
-            draw_cell(self.canvas, cell)
-            self.cell_table.show_cell(cell, run.class_names, run.loss.weights if run.loss is not None else {})
+            if self._drawn_cell is not cell:  # the cell's layers survive steps: draw a new cell only
+                draw_cell(self.canvas, cell)
+                self._drawn_cell = cell
+            if self.cell_table.cell is not cell:  # a step does not change the cell: refill on a new one only
+                self.cell_table.show_cell(cell, run.class_names, run.loss.weights if run.loss is not None else {})
             self.header.setText(f"{where} — cell ({cell.row}, {cell.col})" + (
                 f", predictor b={cell.owner} owns the object" if cell.owner >= 0 else ", no object here"))
         if cell is not None and cell.loss:
@@ -346,6 +353,7 @@ class PanelWidget(Panel):
             self.canvas.set_image(img, autorange=False)
         for name in ("grid", "cell", "owner", "other", "cell-labels", "cell-labels-other"):
             self.canvas.clear_layer(name)
+        self._drawn_cell = None
         gtb, gti, dtb, dti = D.boxes_of(sc, image_id)
         walked = {int(s.get("det")) for s in self.trace[1:step.index + 1]}
         draw_eval_step(self.canvas, gtb, gti, dtb, dti, step, walked)

@@ -97,6 +97,7 @@ class CellTable(QTableWidget):
 
     def __init__(self, theme, parent=None) -> None:
         super().__init__(0, 3, parent)
+        self.cell = None  # the CellNumbers shown
         self.verticalHeader().hide()
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -117,6 +118,7 @@ class CellTable(QTableWidget):
         self.setItem(r, c, item)
 
     def show_cell(self, cell, class_names, weights) -> None:
+        self.cell = cell
         B = len(cell.predictors)
         self.setColumnCount(B + 1)
         self.setHorizontalHeaderLabels([""] +
