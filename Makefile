@@ -34,10 +34,10 @@ install-desktop: $(RUN_STAMP)
 	$(BIN)/cvexplorer install-desktop $(ARGS)
 
 test: $(DEV_STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(DEV_STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 bench: $(RUN_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/cvexplorer bench

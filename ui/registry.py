@@ -38,6 +38,8 @@ PANELS: tuple[PanelSpec, ...] = (
               "for the boxes you draw.", "anchors", "Anchors"),
     PanelSpec("nms", "Non-maximum suppression", "Greedy NMS, Soft-NMS and class-aware NMS, one pick at a "
               "time.", "nms", "NMS"),
+    PanelSpec("detector", "Detector anatomy", "A tiny YOLO taken apart: the grid, the responsible cell, the output "
+              "tensor and its loss, then how detections are scored (mAP).", "detector", "Detector"),
     PanelSpec("unet", "U-Net", "Tensor shapes through the U, real feature maps, and what skip connections "
               "buy.", "unet", "U-Net"),
     PanelSpec("sam", "Segment Anything", "Click an object, get its mask: heavy encoder once, light decoder per "

@@ -27,8 +27,8 @@ def test_screenshot_writes_png_of_requested_size(tmp_path):
 def test_screenshot_list():
     r = run_cli("screenshot", "--list")
     assert r.returncode == 0
-    assert r.stdout.split() == ["welcome", "calculator", "conv", "receptive-field", "anchors", "nms", "unet", "sam",
-                                "vit", "stereo", "stitching"]
+    assert r.stdout.split() == ["welcome", "calculator", "conv", "receptive-field", "anchors", "nms", "detector",
+                                "unet", "sam", "vit", "stereo", "stitching"]
 
 
 @pytest.mark.parametrize("args, words", [
