@@ -38,12 +38,12 @@ from .cameras import (RayMatches, SurfaceOutlines, choose_surface, face_the_midd
 from .matching import FEATURES, candidate_pairs
 from .model import SURFACES, Camera, MatchGraph, PairMatch, Panorama, PanoramaError
 from .pipeline import STAGES, stitch_panorama
-from .views import GraphSheet, graph_sheet, valid_rectangle
+from .views import GraphSheet, graph_sheet, label_centres, label_edges, valid_rectangle
 
 __all__ = ["PairMatch", "MatchGraph", "Camera", "Panorama", "SURFACES", "STAGES", "FEATURES", "stitch_panorama",
            "ray_residual_deg", "ray_residuals", "ray_matches", "RayMatches", "orthonormal", "field_of_view_deg",
            "choose_surface", "face_the_middle", "PanoramaError", "SurfaceOutlines", "surface_outlines", "GraphSheet", "graph_sheet",
-           "valid_rectangle", "candidate_pairs"]
+           "valid_rectangle", "candidate_pairs", "label_edges", "label_centres"]
 
 for _cls in (PairMatch, MatchGraph, Camera, Panorama, PanoramaError, RayMatches, SurfaceOutlines, GraphSheet):
     _cls.__module__ = __name__

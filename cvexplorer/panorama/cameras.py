@@ -175,6 +175,13 @@ class SurfaceOutlines:
     behind: tuple[bool, ...]
     extent: tuple[float, float, float, float]
 
+    def segments(self, k: int, *, scale: float = 1.0) -> np.ndarray:
+        """Image k's closed outline as line segments (x0, y0, x1, y1), those with a NaN end left out,
+        shifted so the extent starts at (0, 0) and multiplied by ``scale`` (a drawing's size)."""
+        p = (self.polygons[k] - [self.extent[0], self.extent[1]]) * scale
+        seg = np.concatenate([p, np.roll(p, -1, axis=0)], axis=1)
+        return seg[np.isfinite(seg).all(axis=1)]
+
 
 def surface_outlines(cameras: Sequence[Camera], sizes: Sequence[tuple[int, int]], surface: str, *,
                      samples: int = 24, max_plane: float = 8.0) -> SurfaceOutlines:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .model import MatchGraph
 
-__all__ = ["GraphSheet", "graph_sheet", "valid_rectangle"]
+__all__ = ["GraphSheet", "graph_sheet", "valid_rectangle", "label_edges", "label_centres"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,15 @@ class GraphSheet:
     centres: tuple[tuple[float, float], ...]
     boxes: tuple[tuple[int, int, int, int], ...]
     edges: tuple[tuple[int, int, int, float], ...]
+
+    def segments(self) -> np.ndarray:
+        """(len(edges), 4): each edge as a line x0, y0, x1, y1 between its thumbnails' centres."""
+        return np.array([(*self.centres[i], *self.centres[j]) for i, j, _, _ in self.edges], float).reshape(-1, 4)
+
+    def edge_labels(self) -> list[tuple[float, float, str]]:
+        """Each edge's inlier count at the middle of its line."""
+        return [((self.centres[i][0] + self.centres[j][0]) / 2, (self.centres[i][1] + self.centres[j][1]) / 2,
+                 f"{n}") for i, j, n, _ in self.edges]
 
 
 def graph_sheet(images: Sequence[np.ndarray], graph: MatchGraph, *, width: int = 1200,
@@ -92,3 +101,32 @@ def valid_rectangle(mask: np.ndarray) -> tuple[int, int, int, int]:
         else:
             x1 -= 1
     return (x0, y0, x1, y1)
+
+
+def label_edges(labels: np.ndarray) -> np.ndarray:
+    """Where the image a pixel is taken from changes (the seams), as a boolean map.
+
+    >>> label_edges(np.array([[0, 0, 1], [0, 0, 1]])).astype(int).tolist()
+    [[0, 1, 0], [0, 1, 0]]
+    """
+    lab = np.asarray(labels)
+    out = np.zeros(lab.shape, bool)
+    d = (lab[:, 1:] != lab[:, :-1]) & (lab[:, 1:] >= 0) & (lab[:, :-1] >= 0)
+    out[:, :-1] |= d
+    d = (lab[1:, :] != lab[:-1, :]) & (lab[1:, :] >= 0) & (lab[:-1, :] >= 0)
+    out[:-1, :] |= d
+    return out
+
+
+def label_centres(labels: np.ndarray, n: int) -> list[tuple[float, float] | None]:
+    """The centroid (x, y) of each image's region in ``labels`` (None when it has none).
+
+    >>> label_centres(np.array([[0, 0, 1]]), 3)
+    [(0.5, 0.0), (2.0, 0.0), None]
+    """
+    lab = np.asarray(labels)
+    out: list[tuple[float, float] | None] = []
+    for k in range(n):
+        ys, xs = np.nonzero(lab == k)
+        out.append((float(xs.mean()), float(ys.mean())) if len(xs) else None)
+    return out
