@@ -12,7 +12,6 @@ import pyqtgraph as pg
 
 from cvexplorer import panorama as pano
 from cvexplorer.overlay import mask_rgba
-from cvexplorer.text import fmt_number
 
 from ...widgets.canvas import ImageCanvas
 
@@ -56,8 +55,7 @@ def _draw_graph(c: ImageCanvas, images, p: pano.Panorama) -> None:
     if dropped:
         c.set_rects("dropped", np.array(dropped, float), color="outlier", z=12)
     c.set_texts("labels", [(b[0] + 4, b[1] + 4, f"{k + 1}") for k, b in enumerate(sheet.boxes)], background="white")
-    c.set_texts("title", [(8, 8, f"{len(p.used)} of {p.graph.n_images} images connected · lines: trusted pairs "
-                                 "(their RANSAC inliers)")])
+    c.set_texts("title", [(8, 8, f"{len(p.used)} of {p.graph.n_images} images connected · numbers: inliers")])
 
 
 def _draw_surface(c: ImageCanvas, p: pano.Panorama, show_plane: bool) -> None:
@@ -78,7 +76,7 @@ def _draw_surface(c: ImageCanvas, p: pano.Panorama, show_plane: bool) -> None:
                                else "on a plane: every image fits")])
         return
     c.set_image(p.preview)
-    c.set_texts("title", [(8, 8, f"{len(p.used)} images on a {p.surface} surface (focal {fmt_number(p.focal, 0)} px)")])
+    c.set_texts("title", [(8, 8, f"{len(p.used)} images on a {p.surface} surface (focal {p.focal:.0f} px)")])
 
 
 def _draw_seams(c: ImageCanvas, p: pano.Panorama, theme) -> None:
@@ -123,9 +121,9 @@ def wide_card(p: pano.Panorama | None, n: int, running: bool, error: str) -> tup
     if p.model == "affine":
         verdict = "Flat scans: an affine model (shift, turn, scale) explains the matches as well as a homography."
     else:
-        verdict = (f"focal f = {fmt_number(p.focal, 0)} px · field of view {fmt_number(p.fov_deg, 0)}° → "
-                   f"{p.surface} surface\nray error {fmt_number(p.residuals_px[0], 1)} → "
-                   f"{fmt_number(p.residuals_px[-1], 2)} px in {len(p.residuals_px) - 1} bundle-adjustment steps")
+        verdict = (f"focal f = {p.focal:.0f} px · field of view {p.fov_deg:.0f}° → "
+                   f"{p.surface} surface\nray error {p.residuals_px[0]:.1f} → "
+                   f"{p.residuals_px[-1]:.2f} px in {len(p.residuals_px) - 1} bundle-adjustment steps")
     warn = [f"image {i + 1} left out: {why}" for i, why in p.graph.dropped]
-    details = "  ".join(f"{k} {fmt_number(v, 0)} ms" for k, v in p.timings.items())
+    details = "  ".join(f"{k} {v:.0f} ms" for k, v in p.timings.items())
     return stats, verdict, "\n".join(warn + ([error] if error else [])), details
