@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["BLENDS", "BlendResult", "blend_warped", "thick_seams", "ComposeResult", "compose", "WARPERS"]
+__all__ = ["BLENDS", "BlendResult", "blend_warped", "thick_seams", "ComposeResult", "compose", "WARPERS",
+           "MAX_COMPOSE_PIXELS", "SEAM_FINDERS"]
 
 BLENDS = ("feather", "multiband", "none")
 
@@ -151,16 +152,30 @@ def blend_warped(crops: Sequence[tuple[int, int, int, int]], warped: Sequence[np
 # -- the panorama pipeline's composition (cv2.detail) -----------------------------------------
 #: Surface names -> cv2.PyRotationWarper types.
 WARPERS = {"plane": "plane", "cylindrical": "cylindrical", "spherical": "spherical", "affine": "affine"}
+#: Seam finders: a graph cut over colour differences (cv2.Stitcher's default), or dynamic programming
+#: along the overlap (several times faster, nearly as good on a sweep).
+SEAM_FINDERS = ("dp", "graphcut")
+
+
+#: The largest panorama compose draws (pixels): beyond it a plane's corners are running off to infinity.
+MAX_COMPOSE_PIXELS = 60_000_000
 
 
 @dataclass(frozen=True)
 class ComposeResult:
+    """The panorama (RGB uint8) and its mask; per image the mean exposure gain, the corner and size
+    on the surface (compose scale) and the seam mask (seam scale). ``preview``: the images on the
+    surface at the seam scale, each pixel taken from the image the seam search chose, gains applied;
+    ``labels``: that image's index per pixel (−1 where none)."""
+
     image: np.ndarray | None
     mask: np.ndarray | None
     gains: tuple[float, ...]
     corners: tuple[tuple[int, int], ...]
     sizes: tuple[tuple[int, int], ...]
     seams: tuple[np.ndarray, ...]
+    preview: np.ndarray | None = None
+    labels: np.ndarray | None = None
 
 
 def _scaled_K(cam, s: float) -> np.ndarray:  # noqa: N802
@@ -170,7 +185,7 @@ def _scaled_K(cam, s: float) -> np.ndarray:  # noqa: N802
 
 def compose(images: Sequence[np.ndarray], cameras: Sequence, surface: str, *, work_scale: float,
             seam_megapix: float = 0.1, compose_megapix: float = -1.0, exposure: bool = True,
-            cancel: Callable[[], bool] | None = None,
+            seam_finder: str = "dp", cancel: Callable[[], bool] | None = None,
             on_stage: Callable[[str, float], None] | None = None) -> ComposeResult:
     """Warp RGB ``images`` with their ``cameras`` (``cv2.detail.CameraParams`` estimated at ``work_scale``)
     onto ``surface`` and blend them. Returns the panorama (RGB uint8) and each stage's evidence."""
@@ -183,6 +198,9 @@ def compose(images: Sequence[np.ndarray], cameras: Sequence, surface: str, *, wo
     seam_aspect = seam_scale / work_scale
     focal = float(np.median([c.focal for c in cameras]))
     warper = cv2.PyRotationWarper(WARPERS[surface], focal * seam_aspect)
+    _check_canvas(warper, [(int(round(im.shape[1] * seam_scale)), int(round(im.shape[0] * seam_scale)))
+                           for im in images], [_scaled_K(c, seam_aspect) for c in cameras], cameras, surface,
+                  MAX_COMPOSE_PIXELS * seam_scale ** 2)
     corners, warped, masks = [], [], []
     for img, cam in zip(images, cameras):
         small = cv2.resize(img, None, fx=seam_scale, fy=seam_scale, interpolation=cv2.INTER_LINEAR_EXACT)
@@ -201,9 +219,13 @@ def compose(images: Sequence[np.ndarray], cameras: Sequence, surface: str, *, wo
     gains = tuple(float(np.mean(g)) for g in comp.getMatGains()) if exposure else tuple(1.0 for _ in images)
     if on_stage:
         on_stage("seams", 0.3)
-    seam_finder = cv2.detail_GraphCutSeamFinder("COST_COLOR")
-    seams = seam_finder.find([w.astype(np.float32) for w in warped], corners, masks)
+    if seam_finder not in SEAM_FINDERS:
+        raise ValueError(f"seam_finder must be one of {', '.join(SEAM_FINDERS)}, not {seam_finder!r}.")
+    finder = (cv2.detail_GraphCutSeamFinder("COST_COLOR") if seam_finder == "graphcut"
+              else cv2.detail_DpSeamFinder("COLOR_GRAD"))
+    seams = finder.find([w.astype(np.float32) for w in warped], corners, masks)
     seams = [cv2.UMat.get(s) if isinstance(s, cv2.UMat) else np.asarray(s) for s in seams]
+    preview, labels = _preview(comp, corners, warped, seams)
     if on_stage:
         on_stage("blending", 0.45)
     compose_scale = 1.0 if compose_megapix <= 0 else min(1.0, math.sqrt(compose_megapix * 1e6 / (h0 * w0)))
@@ -218,6 +240,7 @@ def compose(images: Sequence[np.ndarray], cameras: Sequence, surface: str, *, wo
     full_corners = [(r[0], r[1]) for r in rois]
     sizes = [(r[2], r[3]) for r in rois]
     dst = cv2.detail.resultRoi(corners=full_corners, sizes=sizes)
+    _check_canvas(None, sizes, Ks, cameras, surface, MAX_COMPOSE_PIXELS, dst)
     blend_width = math.sqrt(dst[2] * dst[3]) * 5 / 100
     blender = cv2.detail_MultiBandBlender()
     blender.setNumBands(max(1, int(math.ceil(math.log(max(blend_width, 2.0)) / math.log(2.0)) - 1)))
@@ -239,4 +262,38 @@ def compose(images: Sequence[np.ndarray], cameras: Sequence, surface: str, *, wo
     result, result_mask = blender.blend(None, None)
     image = np.clip(result, 0, 255).astype(np.uint8) if result is not None else None
     return ComposeResult(image, result_mask, gains, tuple(full_corners), tuple((int(w), int(h)) for w, h in sizes),
-                         tuple(seams))
+                         tuple(seams), preview, labels)
+
+
+def _check_canvas(warper, sizes, Ks, cameras, surface: str, limit: float, dst=None) -> None:
+    """Refuse a canvas of more than ``limit`` pixels before drawing it (a plane's corners run off to
+    infinity as a ray turns 90° from the plane's normal)."""
+    import cv2  # lazy: `import cvexplorer` stays free of OpenCV
+
+    if dst is None:
+        rois = [warper.warpRoi(sz, K, cam.R) for sz, K, cam in zip(sizes, Ks, cameras)]
+        if any(r[2] * r[3] > limit for r in rois):
+            dst = max(rois, key=lambda r: r[2] * r[3])
+        else:
+            dst = cv2.detail.resultRoi(corners=[(r[0], r[1]) for r in rois], sizes=[(r[2], r[3]) for r in rois])
+    if dst[2] * dst[3] > limit:
+        raise ValueError(f"On a {surface} the images would cover {dst[2]:,} × {dst[3]:,} pixels: the outer images' "
+                         "corners run off towards infinity. Choose a cylinder or a sphere for a wide sweep.")
+
+
+def _preview(comp, corners, warped, seams) -> tuple[np.ndarray, np.ndarray]:
+    """The seam-scale images pasted by their seam masks (gains applied), and who owns each pixel."""
+    x0 = min(c[0] for c in corners)
+    y0 = min(c[1] for c in corners)
+    x1 = max(c[0] + w.shape[1] for c, w in zip(corners, warped))
+    y1 = max(c[1] + w.shape[0] for c, w in zip(corners, warped))
+    out = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+    labels = np.full((y1 - y0, x1 - x0), -1, np.int16)
+    for k, (c, w, s) in enumerate(zip(corners, warped, seams)):
+        img = np.ascontiguousarray(w).copy()
+        comp.apply(k, c, img, s)
+        sel = np.asarray(s) > 0
+        ys, xs = slice(c[1] - y0, c[1] - y0 + w.shape[0]), slice(c[0] - x0, c[0] - x0 + w.shape[1])
+        out[ys, xs][sel] = img[sel]
+        labels[ys, xs][sel] = k
+    return out, labels

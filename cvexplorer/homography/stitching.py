@@ -10,11 +10,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import panorama as camera  # the turning-camera pipeline (imported as a module: it imports our blending)
 from ..timing import Stages
 from .blending import BlendResult
 from .consensus import ransac
 from .features import MatchResult, detect, match
-from .pair import MIN_INLIER_RATIO, HomographyResult, Progress, check_homography, checkpoint
+from .pair import MIN_INLIER_RATIO, Cancelled, HomographyResult, Progress, check_homography, checkpoint
 from .warping import warp_and_blend
 
 __all__ = ["StitchResult", "stitch"]
@@ -41,6 +42,9 @@ class StitchResult:
     blend: BlendResult | None = None
     scale: float = 1.0
     connected: tuple = ()
+    surface: str = "plane"
+    camera: object | None = None  # the cvexplorer.panorama.Panorama when a turning camera was stitched
+    centres: tuple = ()            # each used image's centre in the picture (turning-camera results)
 
 
 def _resize(im, s):
@@ -56,8 +60,8 @@ def _resize(im, s):
 def stitch(images: Sequence[np.ndarray], *, detector: str = "sift", ratio: float = 0.75, threshold: float = 3.0,
            confidence: float = 0.995, max_iters: int = 1000, seed: int | None = 0, blend: str = "multiband",
            work_pixels: int | None = 100_000, max_features: int = 1000, output_pixels: int | None = None,
-           min_inliers: int = 20, progress: Progress | None = None,
-           should_stop: Callable[[], bool] | None = None) -> StitchResult:
+           min_inliers: int = 20, surface: str | None = None, fallback: bool = True,
+           progress: Progress | None = None, should_stop: Callable[[], bool] | None = None) -> StitchResult:
     """Stitch N overlapping images into one panorama (planar homographies, chained to a centre).
 
     1. features on working copies of at most ``work_pixels`` pixels; 2. match every pair;
@@ -67,6 +71,11 @@ def stitch(images: Sequence[np.ndarray], *, detector: str = "sift", ratio: float
     (``output_pixels`` per image, default: the originals). Images that connect to nothing are left
     out and named in ``warnings``. ``used`` is empty when the chained images cannot be drawn
     together (a homography sends a corner behind the camera, or the canvas would be huge).
+
+    A wide sweep cannot be one flat picture. With ``surface`` (auto, plane, cylindrical, spherical)
+    the images are stitched as a turning camera instead (:func:`cvexplorer.panorama.stitch_panorama`:
+    focal length, rotations, bundle adjustment, a curved surface); with ``fallback`` (default) that
+    happens also when the planar chain cannot be drawn, and ``warnings`` says why.
 
     ``progress(stage, fraction)`` is called as each stage starts; ``should_stop()`` is asked between
     stages, and :class:`~cvexplorer.homography.Cancelled` is raised when it returns True.
@@ -83,6 +92,8 @@ def stitch(images: Sequence[np.ndarray], *, detector: str = "sift", ratio: float
     for i, im in enumerate(imgs):
         if im.ndim not in (2, 3) or im.dtype != np.uint8:
             raise ValueError(f"image {i} must be an RGB or grey uint8 array, got {im.dtype} {im.shape}")
+    if surface is not None:
+        return _turning_camera(imgs, surface, [], progress, should_stop)
     st = Stages()
     n = len(imgs)
     npx = max(im.shape[0] * im.shape[1] for im in imgs)
@@ -190,6 +201,10 @@ def stitch(images: Sequence[np.ndarray], *, detector: str = "sift", ratio: float
     except ValueError as exc:
         warnings.append(str(exc))
         br = None
+    if br is None and fallback and len(used) >= 2:
+        why = warnings[-1]
+        return _turning_camera(imgs, "auto", [f"The planar chain cannot be drawn ({why}); "
+                                               "stitched as a turning camera instead."], progress, should_stop)
     timings = dict(st.ms)
     if br is not None:
         timings["warp"] = br.timings.get("warp", 0.0)
@@ -197,3 +212,45 @@ def stitch(images: Sequence[np.ndarray], *, detector: str = "sift", ratio: float
     # an image is "used" only when it is in the picture: a failed warp leaves none in it
     return StitchResult(br.image if br is not None else None, Hs, used if br is not None else [], ref, pairs,
                         timings, warnings, br, so, tuple(used))
+
+
+def _rgb(im: np.ndarray) -> np.ndarray:
+    return np.repeat(im[..., None], 3, axis=2) if im.ndim == 2 else im[..., :3]
+
+
+def _turning_camera(imgs, surface: str, warnings: list, progress, should_stop) -> StitchResult:
+    """The images as one camera turning about its centre, in :class:`StitchResult`'s terms."""
+    import cv2  # lazy: OpenCV is imported on first use, not at start-up
+
+    try:
+        p = camera.stitch_panorama([_rgb(im) for im in imgs], surface=surface, progress=progress, cancel=should_stop)
+    except camera.PanoramaError as exc:
+        if should_stop is not None and should_stop():
+            raise Cancelled("stopped while stitching a turning camera") from exc
+        n = len(imgs)
+        return StitchResult(None, [None] * n, [], 0, {}, {}, warnings + [str(exc)], None, 1.0, (), surface)
+    n = len(imgs)
+    used = list(p.used)
+    ref = used[len(used) // 2]
+    k_ref = p.cameras[len(used) // 2]
+    Hs: list = [None] * n
+    s = p.work_scale
+    S, Sinv = np.diag([s, s, 1.0]), np.diag([1 / s, 1 / s, 1.0])
+    for k, i in enumerate(used):  # the rotation's homography into the reference image (original pixels)
+        c = p.cameras[k]
+        H = Sinv @ k_ref.K() @ k_ref.R.T @ c.R @ np.linalg.inv(c.K()) @ S
+        Hs[i] = H / H[2, 2]
+    mask = p.mask > 0
+    h, w = mask.shape
+    labels = cv2.resize(p.labels, (w, h), interpolation=cv2.INTER_NEAREST)
+    labels = np.where(mask & (labels >= 0), np.asarray(used, np.int16)[np.clip(labels, 0, None)], -1).astype(np.int16)
+    seams = np.zeros_like(mask)
+    seams[:, 1:] |= (labels[:, 1:] != labels[:, :-1]) & (labels[:, 1:] >= 0) & (labels[:, :-1] >= 0)
+    seams[1:, :] |= (labels[1:, :] != labels[:-1, :]) & (labels[1:, :] >= 0) & (labels[:-1, :] >= 0)
+    x0 = min(c[0] for c in p.corners)
+    y0 = min(c[1] for c in p.corners)
+    centres = tuple((c[0] - x0 + sz[0] / 2, c[1] - y0 + sz[1] / 2) for c, sz in zip(p.corners, p.sizes))
+    br = BlendResult(p.image, mask.astype(np.uint8), labels, (0, 0), seams, {"blend": p.timings.get("blending", 0.0)})
+    warnings = warnings + [f"image {i + 1} left out: {why}" for i, why in p.graph.dropped]
+    return StitchResult(p.image, Hs, used, ref, {}, dict(p.timings), warnings, br, 1.0, tuple(used), p.surface, p,
+                        centres)

@@ -167,6 +167,8 @@ def panorama_centres(result: StitchResult, shapes: list[tuple]) -> np.ndarray:
     """
     if result.blend is None or not result.used:
         return np.zeros((0, 2))
+    if result.centres:  # a turning camera on a curved surface: the centres of the warped images
+        return np.array(result.centres, float).reshape(-1, 2)
     s = result.scale
     S, Sinv = np.diag([s, s, 1.0]), np.diag([1 / s, 1 / s, 1.0])
     out = []

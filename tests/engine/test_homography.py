@@ -281,6 +281,10 @@ def test_stitch_that_cannot_draw_uses_no_image(monkeypatch):
 
     monkeypatch.setattr(hg.stitching, "warp_and_blend", behind_camera)
     views, _ = hg.sample_panorama(n=3)
-    r = hg.stitch(views, blend="feather")
+    r = hg.stitch(views, blend="feather", fallback=False)
     assert r.panorama is None and r.used == [] and r.connected == (0, 1, 2)
     assert any("behind the camera" in w for w in r.warnings)
+    # by default the set is handed to the turning-camera pipeline, which says why
+    r = hg.stitch(views, blend="feather")
+    assert r.panorama is not None and r.used == [0, 1, 2] and r.camera is not None
+    assert any("behind the camera" in w and "turning camera" in w for w in r.warnings)

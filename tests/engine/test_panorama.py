@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from cvexplorer import homography as hg
 from cvexplorer import panorama as P
 from cvexplorer.imageio import load_image
 from cvexplorer.samples import get_sample
@@ -63,10 +64,26 @@ def test_a_synthetic_rotating_camera_gives_back_its_focal_and_rotations():
 def test_the_eleven_handheld_photos_stitch_into_one_wide_panorama(shared_data):
     paths = sorted((shared_data / "panorama" / "myself").glob("*.jpg"))
     images = [load_image(p) for p in paths]
-    pano = P.stitch_panorama(images)
+    res = hg.stitch(images)  # the planar chain fails (corners behind the camera) and hands over
+    assert res.used == list(range(11)) and res.panorama is not None
+    assert res.panorama.shape[1] > 2.5 * images[0].shape[1]
+    assert any("turning camera" in w for w in res.warnings)
+    pano = res.camera
     assert pano.used == tuple(range(11)) and not pano.graph.dropped
-    assert pano.image.shape[1] > 2.5 * images[0].shape[1]
     assert pano.surface in ("cylindrical", "spherical") and pano.fov_deg > 150
+    # bundle adjustment's own objective falls step by step, from the estimator's start to convergence
+    px = np.array(pano.residuals_px)
+    assert len(px) >= 3 and np.all(np.diff(px) <= 1e-9) and px[-1] < px[0] / 5
+    x0, y0, x1, y1 = pano.crop
+    assert (x1 - x0) > 2.5 * images[0].shape[1] and np.all(pano.mask[y0:y1, x0:x1] > 0)
+    assert pano.preview is not None and set(np.unique(pano.labels)) == set(range(-1, 11))
+    assert list(pano.timings) == list(P.STAGES)
+    # a plane cannot hold the sweep: the outer images' borders look away from it
+    out = P.surface_outlines(pano.cameras, [(w, h) for w, h in [(images[0].shape[1], images[0].shape[0])] * 11],
+                             "plane")
+    assert any(out.behind) and not any(P.surface_outlines(pano.cameras, [(600, 398)] * 11, "spherical").behind)
+    with pytest.raises(P.PanoramaError, match="plane cannot hold"):
+        P.stitch_panorama(images, surface="plane")
 
 
 def test_too_few_or_unrelated_images_name_the_problem():

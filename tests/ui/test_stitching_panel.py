@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -165,3 +167,46 @@ def test_matching_shows_its_stage_in_the_banner_and_can_be_cancelled(panel):
     assert panel.pair_result is not None and banner.kind != "progress"
     # the unrelated pair stops after matching (too few matches for RANSAC)
     assert [s for j, s in stages if j == "pair"] == ["features of image 1", "features of image 2", "matching"]
+
+
+def test_a_wide_sweep_shows_every_stage_of_a_turning_camera(panel, shared_data):
+    from cvexplorer.imageio import load_image
+    from cvexplorer.ui.panels.stitching.panel import TABS
+
+    images = [load_image(p) for p in sorted((shared_data / "panorama" / "myself").glob("*.jpg"))]
+    panel.set_images(images, "myself")
+    panel.tabs.setCurrentIndex(TABS.index("Wide panorama"))
+    banner = panel.frame.banner
+    assert banner.kind == "progress" and "turning camera" in banner.message() and banner.cancel_btn.isVisibleTo(panel)
+    panel.wait_idle(60)
+    p = panel.wide.result
+    assert p is not None and p.used == tuple(range(11))
+    assert "11 of 11 images used" in panel.stats.text() and "focal f =" in panel.verdict.text()
+    assert f"{p.fov_deg:.0f}°" in panel.verdict.text() and p.surface in panel.verdict.text()
+    xs, ys = panel.residual_plot.curve.getData()
+    assert len(xs) == len(p.residuals_px) >= 3
+    c, w = panel.controls, panel.wide_canvas
+    c.wide_stage.setCurrentIndex(0)  # the match graph: a line per trusted pair, its inliers written on it
+    assert w.layer_items("edges") and len(w.label_texts("edge-labels")) == len(p.graph.pairs)
+    c.wide_stage.setCurrentIndex(1)  # on the surface; the plane toggle shows the outer images flying off
+    assert w.image_shape[:2] == p.preview.shape[:2]
+    c.plane_check.setChecked(True)
+    assert w.layer_items("outline-far") and "run off to infinity" in w.label_texts("title")[0]
+    c.wide_stage.setCurrentIndex(2)  # seams and gains
+    assert w.layer_items("seams") and len(w.label_texts("gains")) == 11
+    c.wide_stage.setCurrentIndex(3)
+    assert w.image_shape[:2] == p.image.shape[:2]
+    c.crop_check.setChecked(True)
+    x0, y0, x1, y1 = p.crop
+    assert w.image_shape[:2] == (y1 - y0, x1 - x0)
+    # a plane cannot hold it: the failure names the image and why, in the card and the banner
+    c.surface.setCurrentIndex(c.surface.findData("plane"))
+    panel.wait_idle(60)
+    assert panel.wide.result is None and "plane cannot hold" in panel.warning.text()
+    assert re.search(r"image \d+'s corners", panel.warning.text()) and banner.kind == "error"
+    # Cancel in the banner stops a run
+    c.surface.setCurrentIndex(c.surface.findData("cylindrical"))
+    assert banner.kind == "progress"
+    banner.cancel_btn.click()
+    panel.wait_idle(60)
+    assert panel.wide.result is None and "Stopped" in banner.message()

@@ -26,7 +26,9 @@ class CardTexts:
     def render(self, error: str = "") -> None:
         p = self.panel
         tab = p.current_tab()
-        if tab == "Panorama":
+        if tab == "Wide panorama":
+            texts = p.wide.card()
+        elif tab == "Panorama":
             texts = self._panorama()
         elif tab == "Manual":
             texts = self._manual()
@@ -86,7 +88,10 @@ class CardTexts:
         details = [_timings(res.timings)]
         if res.used and p.controls.seams.isChecked():
             details.insert(0, seam_caption(p.controls.blend.currentData()))
-        return stats, verdict, "\n".join(res.warnings), "\n".join(details)
+        warn = list(res.warnings)
+        if not res.used and res.connected:
+            warn.append("A wide sweep needs a curved surface: see the Wide panorama tab.")
+        return stats, verdict, "\n".join(warn), "\n".join(details)
 
     def _manual(self) -> tuple[str, str, str, str]:
         p = self.panel

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, 
 from cvexplorer import homography as hg
 
 from ...widgets.text import WrapLabel
+from .wide import WIDE_STAGES
 
 __all__ = ["SOURCES", "StitchingControls"]
 
@@ -56,7 +57,8 @@ def _group(title: str, *rows) -> QGroupBox:
 class StitchingControls(QWidget):
     """Public widgets (tests and the panel drive them): ``source``, ``open_btn``, ``pair_combo``,
     ``detector``, ``ratio``, ``threshold``, ``blend``, ``seams``, ``show_outliers``, ``rect_w``,
-    ``rect_h``, ``clear_btn`` and the group ``manual_box``."""
+    ``rect_h``, ``clear_btn``, the group ``manual_box``; for the Wide panorama tab ``open_folder_btn``,
+    ``wide_stage``, ``surface``, ``plane_check``, ``crop_check`` in the group ``wide_box``."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -80,8 +82,21 @@ class StitchingControls(QWidget):
         self.show_outliers.setChecked(True)
         self.rect_w, self.rect_h = _side("w "), _side("h ")
         self.clear_btn = QPushButton("Clear clicks")
+        self.open_folder_btn = QPushButton("Open folder…")
+        self.wide_stage = QComboBox()
+        for key, text in WIDE_STAGES:
+            self.wide_stage.addItem(text, key)
+        self.wide_stage.setCurrentIndex(len(WIDE_STAGES) - 1)
+        self.surface = QComboBox()
+        for key in ("auto", "plane", "cylindrical", "spherical"):
+            self.surface.addItem(key, key)
+        self.plane_check = QCheckBox("show why a plane fails")
+        self.crop_check = QCheckBox("crop to the valid rectangle")
 
-        self.input_box = _group("Input", ("", self.source), ("", self.open_btn), ("", self.pair_combo))
+        self.input_box = _group("Input", ("", self.source), ("", self.open_btn), ("", self.open_folder_btn),
+                                ("", self.pair_combo))
+        self.wide_box = _group("Turning camera", ("show", self.wide_stage), ("surface", self.surface),
+                               ("", self.plane_check), ("", self.crop_check))
         self.settings_box = _group("Settings", ("features", self.detector), ("ratio test", self.ratio),
                                    ("RANSAC threshold", self.threshold), ("blend", self.blend),
                                    ("", self.show_outliers), ("", self.seams))
@@ -89,12 +104,14 @@ class StitchingControls(QWidget):
                                  ("", self.clear_btn))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        for box in (self.input_box, self.settings_box, self.manual_box):
+        for box in (self.input_box, self.wide_box, self.settings_box, self.manual_box):
             lay.addWidget(box)
 
     def show_for_tab(self, tab: str) -> None:
         """Only the settings that change what this tab shows."""
         self.manual_box.setVisible(tab == "Manual")
+        self.wide_box.setVisible(tab == "Wide panorama")
+        self.settings_box.setVisible(tab != "Wide panorama")
         self.seams.setVisible(tab in ("Warp & blend", "Panorama"))
         self.show_outliers.setVisible(tab in ("Matches", "RANSAC"))
 

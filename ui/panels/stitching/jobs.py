@@ -16,8 +16,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from cvexplorer import homography as hg
+from cvexplorer import panorama as pano
 
-__all__ = ["JobBanner", "pair_job", "warp_job", "stitch_job", "builtin_source", "PAIR_PIXELS"]
+__all__ = ["JobBanner", "pair_job", "warp_job", "stitch_job", "wide_job", "builtin_source", "PAIR_PIXELS"]
 
 PAIR_PIXELS = 1_000_000  # features of a pair are detected on copies of at most this many pixels
 
@@ -48,7 +49,14 @@ def warp_job(img1, img2, H, blend: str) -> hg.BlendResult:
 
 def stitch_job(images, opts: dict, blend: str, stop: threading.Event, report) -> hg.StitchResult:
     try:
-        return hg.stitch(images, **opts, blend=blend, progress=report, should_stop=stop.is_set)
+        return hg.stitch(images, **opts, blend=blend, fallback=False, progress=report, should_stop=stop.is_set)
+    finally:
+        _trim_heap()
+
+
+def wide_job(images, surface: str, stop: threading.Event, report) -> pano.Panorama:
+    try:
+        return pano.stitch_panorama(images, surface=surface, progress=report, cancel=stop.is_set)
     finally:
         _trim_heap()
 

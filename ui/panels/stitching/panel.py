@@ -16,6 +16,7 @@ pictures at once, and a running job shows its stage in the banner with a Cancel 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,15 @@ from .controls import SOURCES, StitchingControls
 from .jobs import JobBanner, builtin_source, pair_job, stitch_job, warp_job
 from .manual import ManualView
 from .views import RansacPlot, ResultCard, draw_blend, draw_hypothesis, draw_matches, draw_panorama, draw_waiting
+from .wide_tab import KEY as WIDE_KEY
+from .wide_tab import WideTab
 
 __all__ = ["PanelWidget", "TABS"]
 
 WORK_PIXELS = 800_000    # user photos are worked on (and shown) as copies of at most this many pixels
-TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual")
-KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano"}
+TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual", "Wide panorama")
+KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano", "wide": WIDE_KEY}
+IMAGE_FILES = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)"
 
 
 class PanelWidget(Panel):
@@ -85,10 +89,16 @@ class PanelWidget(Panel):
         self.texts = CardTexts(self)
         self.jobs = JobBanner(frame.banner, ctx.workers, KEYS, self)
         self.jobs.cancelled.connect(lambda *_: self.texts.render())
+        self.wide = WideTab(self)  # the turning camera: match graph, cameras, surface, seams, panorama
+        self.wide_canvas = self.wide.canvas
+        self.residual_plot = self.wide.plot
+        self.tabs.addTab(self.wide_canvas, TABS[-1])
+        frame.add_secondary(self.residual_plot, "Bundle adjustment: ray error per iteration")
 
         c = self.controls
         c.source.currentIndexChanged.connect(self._on_source)
         c.open_btn.clicked.connect(self._open_files)
+        c.open_folder_btn.clicked.connect(self._open_folder)
         for sig in (c.pair_combo.currentIndexChanged, c.detector.currentIndexChanged, c.ratio.valueChanged,
                     c.threshold.valueChanged):
             sig.connect(lambda *_: self._recompute())
@@ -162,8 +172,17 @@ class PanelWidget(Panel):
         self._after_new_images()
 
     def _open_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open two or more overlapping photos", "",
-                                                "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open two or more overlapping photos", "", IMAGE_FILES)
+        self.open_paths(paths)
+
+    def _open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of overlapping photos (in shooting order)")
+        if folder:
+            exts = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+            self.open_paths(sorted(str(p) for p in Path(folder).iterdir() if p.suffix.lower() in exts))
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Load photos by path (one: a synthetic second view; several: a set, in the given order)."""
         if not paths:
             return
         try:
@@ -194,6 +213,7 @@ class PanelWidget(Panel):
     def _after_new_images(self) -> None:
         self.controls.set_pairs(len(self.images))
         self._init_manual()
+        self.wide.invalidate()
         self._recompute()
 
     # ---- jobs ----------------------------------------------------------------------------------------
@@ -306,6 +326,9 @@ class PanelWidget(Panel):
 
     def _on_tab(self, idx: int) -> None:
         self.controls.show_for_tab(TABS[idx])
+        self.frame.show_secondary(self.residual_plot if TABS[idx] == "Wide panorama" else self.ransac_plot)
+        if TABS[idx] == "Wide panorama" and self.wide.dirty and "wide" not in self.running():
+            self.wide.request()
         if TABS[idx] == "Panorama" and (self._stitch_dirty or self.stitch_result is None) and "pano" not in self.running():
             self._request_stitch()
         self.texts.render()
@@ -383,6 +406,7 @@ class PanelWidget(Panel):
         st.update({"tab": self.current_tab(), "source": c.source.currentData(),
                    "detector": c.detector.currentData(), "ratio": c.ratio.value(),
                    "threshold": c.threshold.value(), "blend": c.blend.currentData(),
+                   "surface": c.surface.currentData(), "wide_stage": c.wide_stage.currentData(),
                    "manual_points": [list(p) for p in self.manual_points]})
         return st
 
@@ -417,6 +441,7 @@ class PanelWidget(Panel):
     def apply_theme(self, theme) -> None:
         super().apply_theme(theme)
         self.ransac_plot.apply_theme(theme)
+        self.wide.apply_theme(theme)
         self.ransac_plot.set_trace(self.trace)
         self._render_pair()
         self._render_warp_and_pano()
