@@ -410,7 +410,7 @@ DETECTIONS = [
     Case("detections-yolo-malformed-lines", "NMS panel, Load detections → load_detections",
          _det("pred.txt", YOLO_MIXED),
          check=_kept(2, "line 3: expected 6 values (class cx cy w h conf), found 2",
-                     "line 4: a value is not a number", boxes=[[40, 40, 60, 60], [42, 40, 62, 60]])),
+                     "line 4: conf is 'x', not a number", boxes=[[40, 40, 60, 60], [42, 40, 62, 60]])),
     Case("detections-coco-malformed-entries", "load_coco_results", _det("results.json", COCO_MIXED, "coco"),
          check=_kept(1, "entry 2: bbox must be 4 numbers [x, y, w, h]",
                      "entry 3: bbox width and height must be positive (w=-3, h=4)", boxes=[[10, 20, 40, 60]])),
