@@ -237,6 +237,9 @@ def read_ground_truth(path, scale: float | None = None) -> np.ndarray:
     try:
         with Image.open(p) as im:  # reads the header only
             w, h = im.size
+    except Image.DecompressionBombError:  # Pillow's own bound, where imageio has not lifted it
+        raise StereoFileError(f"{p.name} declares more pixels than ground truth may have "
+                              f"({LIMITS['ground_truth_pixels'] / 1e6:g} MP).") from None
     except Exception:
         raise StereoFileError(f"{p.name} is not an image this app can read as ground truth (PFM, PNG or PGM).") from None
     if w * h > LIMITS["ground_truth_pixels"]:
