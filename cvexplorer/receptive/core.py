@@ -17,7 +17,7 @@ KINDS = ("conv", "maxpool", "avgpool")
 #: Bounds (tests lower them): the most layers in a stack; the widest field whose effective RF is
 #: computed whole (a wider one is computed over a window of at most this side, so memory follows
 #: the window, not the field: thirty stride-2 layers see 2³¹ pixels); the most kernel taps drawn per axis.
-LIMITS = {"layers": 500, "erf_side": 4096, "taps": 33}
+LIMITS = {"layers": 500, "erf_side": 2048, "taps": 33}
 
 
 @dataclass(frozen=True)
