@@ -1,14 +1,28 @@
-"""Detections from files: COCO results JSON and YOLO prediction text, with one line per skipped entry."""
+"""Detections from files: COCO results JSON and YOLO prediction text, with one line per skipped entry.
+
+A detections file is untrusted input: it must be a regular file (not a pipe or a device) of at
+most ``LIMITS["file_bytes"]``, it may hold at most ``LIMITS["detections"]`` entries, class ids
+run from 0 to ``LIMITS["class_id"]``, JSON may nest at most ``LIMITS["depth"]`` levels and a YOLO
+line may be at most ``LIMITS["line_chars"]`` characters long. Nothing is allocated by a class id
+or a count before these checks. Tests lower the limits.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Detections", "DetectionsLoadError", "load_coco_results", "load_yolo_txt", "load_detections"]
+from ..lessons import check_regular_file, json_depth
+
+__all__ = ["Detections", "DetectionsLoadError", "load_coco_results", "load_yolo_txt", "load_detections", "LIMITS"]
+
+#: Bounds on a detections file (tests lower them). 50,000 boxes is well past what one image's
+#: detector output holds, and a 16 MB file parses in a fraction of a second.
+LIMITS = {"file_bytes": 16_000_000, "detections": 50_000, "class_id": 100_000, "depth": 8, "line_chars": 1000}
 
 
 class DetectionsLoadError(ValueError):
@@ -31,24 +45,63 @@ class Detections:
         return len(self.boxes)
 
 
+def _short(v, n: int = 40) -> str:
+    """``repr(v)`` cut to ``n`` characters: a message never carries a whole hostile value."""
+    r = repr(v) if not isinstance(v, (list, dict)) else type(v).__name__
+    return r if len(r) <= n else r[: n - 1] + "…"
+
+
+def _too_big(name: str, size: int) -> DetectionsLoadError:
+    return DetectionsLoadError(f"{name} is {size:,} bytes; a detections file may be at most "
+                               f"{LIMITS['file_bytes']:,} bytes.")
+
+
 def _read_text(source) -> tuple[str, str]:
+    limit = LIMITS["file_bytes"]
     if isinstance(source, (bytes, bytearray)):
         raw, name = bytes(source), "<bytes>"
+        if len(raw) > limit:
+            raise _too_big(name, len(raw))
     elif isinstance(source, str) and ("\n" in source or source.lstrip().startswith(("[", "{"))):
+        if len(source) > limit:
+            raise _too_big("<text>", len(source))
         return source, "<text>"
     else:
         p = Path(source)
         name = p.name
         try:
-            raw = p.read_bytes()
+            check_regular_file(p, "The detections file", limit)  # a pipe or /dev/zero is refused unread
+            with open(p, "rb") as fh:
+                raw = fh.read(limit + 1)  # bounded, should the file grow after the check
+        except ValueError as exc:
+            raise DetectionsLoadError(str(exc)) from None
         except OSError as exc:
-            raise DetectionsLoadError(f"Cannot read {p}: {exc.strerror or exc}.") from None
+            raise DetectionsLoadError(f"Cannot read {name}: {exc.strerror or 'unreadable'}.") from None
+        if len(raw) > limit:
+            raise _too_big(name, len(raw))
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), name
+        except UnicodeDecodeError as exc:
+            raise DetectionsLoadError(f"{name} starts like UTF-16 text but is damaged at byte {exc.start}.") from None
     if b"\x00" in raw[:4096]:
         raise DetectionsLoadError(f"{name} is a binary file, not detections (JSON or YOLO text).")
     try:
         return raw.decode("utf-8-sig"), name
     except UnicodeDecodeError as exc:
         raise DetectionsLoadError(f"{name} is not UTF-8 text (byte {exc.start}).") from None
+
+
+def _check_count(n: int, name: str, what: str) -> None:
+    if n > LIMITS["detections"]:
+        raise DetectionsLoadError(f"{name} holds more than {LIMITS['detections']:,} {what}; this app loads at most "
+                                  f"{LIMITS['detections']:,} detections (one image's worth).")
+
+
+def _class_id(v, what: str) -> int:
+    if v > LIMITS["class_id"] or v < 0:
+        raise ValueError(f"{what} {_short(v)} is outside 0…{LIMITS['class_id']:,}")
+    return int(v)
 
 
 def _finish(rows, problems, name, image_ids=None) -> Detections:
@@ -62,11 +115,15 @@ def _finish(rows, problems, name, image_ids=None) -> Detections:
 
 def _num(v, what):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"{what} is {v!r}, not a number")
+        raise ValueError(f"{what} is {_short(v)}, not a number")
     f = float(v)
-    if not np.isfinite(f):
+    if not math.isfinite(f):
         raise ValueError(f"{what} is not finite")
     return f
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def load_coco_results(source) -> Detections:
@@ -82,16 +139,24 @@ def load_coco_results(source) -> Detections:
 
 
 def _coco_from_text(text: str, name: str) -> Detections:
+    _check_count(text.count('"bbox"'), name, "boxes")  # refused before parsing what would be refused after
+    depth = json_depth(text)
+    if depth > LIMITS["depth"]:
+        raise DetectionsLoadError(f"{name} nests JSON more than {LIMITS['depth']} levels deep; COCO results are "
+                                  "a list of flat objects ([{\"bbox\": [x, y, w, h], …}]).")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise DetectionsLoadError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                   f"column {exc.colno}.") from None
+    except ValueError as exc:  # NaN / Infinity, which JSON does not have
+        raise DetectionsLoadError(f"{name} is not valid JSON: {exc}.") from None
     if isinstance(data, dict) and isinstance(data.get("annotations"), list):
         data = data["annotations"]  # a ground-truth style file: accept its annotations
     if not isinstance(data, list):
         raise DetectionsLoadError(f"{name}: a COCO results file is a JSON list of detections, "
                                   f"not a {type(data).__name__}.")
+    _check_count(len(data), name, "entries")
     rows, problems, ids = [], [], []
     for k, e in enumerate(data, start=1):
         try:
@@ -100,18 +165,18 @@ def _coco_from_text(text: str, name: str) -> Detections:
             bb = e.get("bbox")
             if not isinstance(bb, (list, tuple)) or len(bb) != 4:
                 raise ValueError("bbox must be 4 numbers [x, y, w, h]")
-            x, y, w, h = (_num(v, n) for v, n in zip(bb, ("x", "y", "w", "h")))
+            x, y, w, h = _num(bb[0], "x"), _num(bb[1], "y"), _num(bb[2], "w"), _num(bb[3], "h")
             if w <= 0 or h <= 0:
                 raise ValueError(f"bbox width and height must be positive (w={w:g}, h={h:g})")
-            if not (np.isfinite(x + w) and np.isfinite(y + h)):
+            if not (math.isfinite(x + w) and math.isfinite(y + h)):
                 raise ValueError("bbox reaches beyond the largest number a computer can hold (x + w or y + h)")
             score = _num(e.get("score", None), "score") if "score" in e else None
             if score is None:
                 raise ValueError("no score")
             cat = e.get("category_id", 0)
             if isinstance(cat, bool) or not isinstance(cat, int):
-                raise ValueError(f"category_id {cat!r} is not an integer")
-            rows.append((x, y, x + w, y + h, score, cat))
+                raise ValueError(f"category_id {_short(cat)} is not a whole number")
+            rows.append((x, y, x + w, y + h, score, _class_id(cat, "category_id")))
             ids.append(e.get("image_id"))
         except ValueError as exc:
             problems.append(f"entry {k}: {exc}")
@@ -143,19 +208,27 @@ def _yolo_from_text(text: str, name: str, image_size) -> Detections:
         t = line.strip()
         if not t or t.startswith("#"):
             continue
+        _check_count(len(rows) + len(problems) + 1, name, "lines of detections")
+        if len(t) > LIMITS["line_chars"]:
+            problems.append(f"line {ln}: {len(t):,} characters long; a YOLO line is 6 numbers "
+                            f"(at most {LIMITS['line_chars']:,} characters)")
+            continue
         parts = t.split()
         try:
             if len(parts) != 6:
                 raise ValueError(f"expected 6 values (class cx cy w h conf), found {len(parts)}")
-            try:
-                vals = [float(v) for v in parts]
-            except ValueError:
-                raise ValueError("a value is not a number") from None
-            if not all(np.isfinite(vals)):
+            vals = []
+            for v, field in zip(parts, ("class", "cx", "cy", "w", "h", "conf")):
+                try:
+                    vals.append(float(v))
+                except ValueError:
+                    raise ValueError(f"{field} is {_short(v)}, not a number") from None
+            if not all(map(math.isfinite, vals)):
                 raise ValueError("a value is not finite")
             c, cx, cy, w, h, conf = vals
             if c < 0 or c != int(c):
-                raise ValueError(f"class {parts[0]} is not a non-negative integer")
+                raise ValueError(f"class {_short(parts[0])} is not a whole number ≥ 0")
+            c = _class_id(c, "class")
             if w <= 0 or h <= 0:
                 raise ValueError("width and height must be positive")
             if w > 1.5 or h > 1.5 or not (-0.5 <= cx <= 1.5 and -0.5 <= cy <= 1.5):

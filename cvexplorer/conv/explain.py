@@ -52,6 +52,8 @@ def conv_size_derivation(size: int, kernel: int, stride: int = 1, padding: int =
     elif stride > 1 and o == -(-size // stride):
         word = {2: "halves", 3: "divides by three", 4: "quarters"}.get(stride, f"divides by {stride}")
         meaning = f"stride {stride} with padding {padding} {word} the input"
+    elif stride == 1 and o > size:
+        meaning = f"more padding than the kernel takes away: the output grows, {size} → {o} (+{o - size})"
     elif stride == 1:
         meaning = f"without enough padding each side loses pixels: {size} → {o} (−{size - o})"
     else:

@@ -126,13 +126,16 @@ def _rf(layers="7/2/3, 3/2/1, 3/1/1, 3/1/1, 3/1/1", input_size=224):
 def quantized_bytes(n_params, bits) -> int:
     """Bytes of ``n_params`` weights stored with ``bits`` bits each (rounded up to whole bytes)."""
     n = F._int(n_params, "The number of parameters")
-    b = F._int(bits, "The number of bits")
+    b = F._int(bits, "The number of bits", 1, 64)
     return -(-n * b // 8)
 
 
 def _quant(n_params=25_000_000, bits_from=32, bits_to=8):
     a = quantized_bytes(n_params, bits_from)
     b = quantized_bytes(n_params, bits_to)
+    if bits_to > bits_from:
+        raise ValueError(f"Quantisation stores weights in fewer bits: {bits_to} bits is more than the "
+                         f"{bits_from} bits it starts from.")
     sub = f"{_fmt(n_params)}·{bits_from}/8 = {_bytes(a)} → {_fmt(n_params)}·{bits_to}/8 = {_bytes(b)}"
     return Derivation("quant", "size = #params · bits / 8", sub, f"saves {_bytes(a - b)} ({a / b:.3g}× smaller)",
                       a - b, "memory-bound layers speed up by about the same factor", {"before": a, "after": b})

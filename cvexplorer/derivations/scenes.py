@@ -68,9 +68,10 @@ def _iou(box_a="0, 0, 10, 10", box_b="5, 5, 15, 15"):
 
 def _nms(n=200, ns_per_iou=10.0):
     c = F.nms_max_comparisons(n)
+    ns_per_iou = F._pos(ns_per_iou, "The time per IoU (ns)")
     formula = "C = N(N − 1)/2"
     sub = f"C = {n}·{n - 1}/2 = {_fmt(c)}"
-    t = c * ns_per_iou / 1e6
+    t = F._finite(c * ns_per_iou / 1e6, "The time N(N − 1)/2 × ns per IoU", "lower N or the time per IoU")
     return Derivation("nms-cost", formula, sub, f"{_fmt(c)} IoUs", c,
                       f"at {ns_per_iou:g} ns per IoU: {t:.3f} ms; a score threshold first keeps N small",
                       {"ms": t})

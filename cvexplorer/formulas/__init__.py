@@ -44,7 +44,7 @@ __all__ = [
     "min_inference_ms",
 ]
 
-from ._check import _int, _pair, _pos  # noqa: F401 - the derivations check their own inputs with these
+from ._check import MAX_SIDE, _finite, _int, _pair, _pos, _side  # noqa: F401 - the derivations check their own inputs with these
 from .detection import anchor_count, iou, nms_max_comparisons
 from .geometry import apply_homography, ransac_iterations
 from .rf import RFResult, receptive_field

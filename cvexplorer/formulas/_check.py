@@ -6,9 +6,14 @@ import math
 
 import numpy as np
 
+#: The largest side, kernel, stride, padding or dilation the shape formulas accept (pixels): far past
+#: any real layer, small enough that the pictures they draw stay small. Tests may lower it.
+MAX_SIDE = 1_000_000
 
-def _int(value, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise ValueError naming ``name`` when it is not a whole number >= minimum."""
+
+def _int(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise ValueError naming ``name`` when it is not a whole number >= minimum
+    (and <= ``maximum`` when given)."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a whole number, not {value!r}.")
     try:
@@ -23,7 +28,21 @@ def _int(value, name: str, minimum: int = 1) -> int:
         if minimum == 0:
             raise ValueError(f"{name} cannot be negative, got {iv}.")
         raise ValueError(f"{name} must be at least {minimum}, got {iv}.")
+    if maximum is not None and iv > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}, got {iv:,}.")
     return iv
+
+
+def _side(value, name: str, minimum: int = 1) -> int:
+    """A size, kernel, stride, padding or dilation: a whole number from ``minimum`` to :data:`MAX_SIDE`."""
+    return _int(value, name, minimum, MAX_SIDE)
+
+
+def _finite(value: float, what: str, hint: str) -> float:
+    """``value`` if it is a finite number, else a ValueError that says which result overflowed and why."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is too large to compute ({hint}).")
+    return value
 
 
 def _pos(value, name: str) -> float:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .. import stereo
-from ._check import _pos
+from ._check import MAX_SIDE, _finite, _pos
 
 __all__ = ["disparity_from_depth", "depth_from_disparity", "depth_uncertainty", "disparity_search_range"]
 
@@ -24,7 +24,7 @@ def disparity_from_depth(f_px, baseline, depth) -> float:
     f = _pos(f_px, "The focal length")
     b = _pos(baseline, "The baseline")
     z = _pos(depth, "The depth")
-    return f * b / z
+    return _finite(f * b / z, "The disparity f·B/Z", "check f, B and Z")
 
 
 def depth_from_disparity(f_px, baseline, disparity):
@@ -49,7 +49,10 @@ def depth_from_disparity(f_px, baseline, disparity):
         raise ValueError(f"The disparity must be a number, got {disparity!r}.") from None
     if d.size == 0 or not np.all(np.isfinite(d)) or np.any(d <= 0):
         raise ValueError(f"The disparity must be positive (zero disparity means infinitely far), got {disparity!r}.")
-    return stereo.depth_from_disparity(disparity if d.ndim else float(d), f, b)
+    z = stereo.depth_from_disparity(disparity if d.ndim else float(d), f, b)
+    if not np.all(np.isfinite(z)):
+        raise ValueError("The depth f·B/d is too large to compute (check f, B and d).")
+    return z
 
 
 def depth_uncertainty(f_px, baseline, depth, disparity_error=1.0) -> tuple[float, float]:
@@ -99,4 +102,7 @@ def disparity_search_range(f_px, baseline, z_min, z_max) -> int:
         raise ValueError(f"The farthest depth ({z_max}) must not be smaller than the nearest ({z_min}).")
     d_max = f * b / lo
     d_min = f * b / hi
+    if not d_max <= MAX_SIDE:  # also catches inf (f·B overflowed)
+        raise ValueError(f"The nearest depth needs a disparity of f·B/Z = {d_max:.3g} px, more than any image is "
+                         f"wide (at most {MAX_SIDE:,} px): check f, B and the depths.")
     return int(math.ceil(d_max - 1e-9) - math.floor(d_min + 1e-9))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._check import _int, _pair, _pos
+from ._check import _int, _pair, _pos, _side
 
 __all__ = ["conv_output_size", "pool_output_size", "transposed_conv_output_size", "same_padding", "conv_params",
            "depthwise_separable_params", "linear_params", "conv_macs", "activation_bytes", "min_inference_ms"]
@@ -31,11 +31,11 @@ def conv_output_size(size, kernel, stride=1, padding=0, dilation=1) -> int:
     >>> conv_output_size(7, 3, dilation=2)
     3
     """
-    n = _int(size, "The input size")
-    k = _int(kernel, "The kernel size")
-    s = _int(stride, "The stride")
-    p = _int(padding, "The padding", 0)
-    d = _int(dilation, "The dilation")
+    n = _side(size, "The input size")
+    k = _side(kernel, "The kernel size")
+    s = _side(stride, "The stride")
+    p = _side(padding, "The padding", 0)
+    d = _side(dilation, "The dilation")
     k_eff = d * (k - 1) + 1
     if k_eff > n + 2 * p:
         extra = f" (a {k}×{k} kernel with dilation {d} spans {k_eff} pixels)" if d > 1 else ""
@@ -71,11 +71,11 @@ def pool_output_size(size, kernel, stride=None, padding=0, ceil_mode=False, dila
     >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)  # a 4th window would start in the padding
     3
     """
-    n = _int(size, "The input size")
-    k = _int(kernel, "The pooling window")
-    s = k if stride is None else _int(stride, "The stride")
-    p = _int(padding, "The padding", 0)
-    d = _int(dilation, "The dilation")
+    n = _side(size, "The input size")
+    k = _side(kernel, "The pooling window")
+    s = k if stride is None else _side(stride, "The stride")
+    p = _side(padding, "The padding", 0)
+    d = _side(dilation, "The dilation")
     k_eff = d * (k - 1) + 1
     if 2 * p > k_eff:
         raise ValueError(f"Pooling padding must be at most half the window: padding {p} > {k_eff}/2.")
@@ -103,12 +103,12 @@ def transposed_conv_output_size(size, kernel, stride=1, padding=0, output_paddin
     >>> transposed_conv_output_size(112, 3, stride=2, padding=1, output_padding=1)
     224
     """
-    n = _int(size, "The input size")
-    k = _int(kernel, "The kernel size")
-    s = _int(stride, "The stride")
-    p = _int(padding, "The padding", 0)
-    op = _int(output_padding, "The output padding", 0)
-    d = _int(dilation, "The dilation")
+    n = _side(size, "The input size")
+    k = _side(kernel, "The kernel size")
+    s = _side(stride, "The stride")
+    p = _side(padding, "The padding", 0)
+    op = _side(output_padding, "The output padding", 0)
+    d = _side(dilation, "The dilation")
     if op >= max(s, d):
         raise ValueError(f"The output padding must be smaller than the stride or the dilation: {op} >= {max(s, d)}.")
     out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
@@ -129,8 +129,8 @@ def same_padding(kernel, dilation=1) -> int:
     >>> same_padding(3, dilation=2)
     2
     """
-    k = _int(kernel, "The kernel size")
-    d = _int(dilation, "The dilation")
+    k = _side(kernel, "The kernel size")
+    d = _side(dilation, "The dilation")
     total = d * (k - 1)
     if total % 2:
         raise ValueError(

@@ -16,12 +16,12 @@ Boxes (:func:`rf_box`) are in input pixel *indices*, half-open: ``(x0, y0, x1, y
 
 from __future__ import annotations
 
-from .core import (ERF, KINDS, Layer, analyze, effective_rf, effective_rf_1d, feature_size, first_covering_layer,
+from .core import (ERF, KINDS, LIMITS, Layer, analyze, effective_rf, effective_rf_1d, feature_size, first_covering_layer,
                    make_stack, rf_box)
 from .onnx_import import stack_from_onnx
 from .presets import PRESET_TITLES, PRESETS
 from .views import CellView, LayerGrid, cell_near, cell_view, layer_grid, network_input
 
-__all__ = ["Layer", "make_stack", "analyze", "rf_box", "first_covering_layer", "ERF", "effective_rf",
+__all__ = ["LIMITS", "Layer", "make_stack", "analyze", "rf_box", "first_covering_layer", "ERF", "effective_rf",
            "effective_rf_1d", "PRESETS", "PRESET_TITLES", "stack_from_onnx", "feature_size", "network_input",
            "cell_near", "LayerGrid", "layer_grid", "CellView", "cell_view"]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, fields, replace
 from typing import Iterable
 
 import numpy as np
 
 from .. import formulas as F
 
-__all__ = ["KINDS", "Layer", "make_stack", "analyze", "feature_size", "rf_box", "first_covering_layer", "ERF",
+__all__ = ["LIMITS", "KINDS", "Layer", "make_stack", "analyze", "feature_size", "rf_box", "first_covering_layer", "ERF",
            "effective_rf", "effective_rf_1d"]
 
 KINDS = ("conv", "maxpool", "avgpool")
+#: Bounds (tests lower them): the most layers in a stack; the widest field whose effective RF is
+#: computed whole (a wider one is computed over a window of at most this side, so memory follows
+#: the window, not the field: thirty stride-2 layers see 2³¹ pixels); the most kernel taps drawn per axis.
+LIMITS = {"layers": 500, "erf_side": 2048, "taps": 33}
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,21 @@ def _validate(layer: Layer, i: int) -> Layer:
 
 
 def make_stack(layers: Iterable) -> tuple[Layer, ...]:
-    """Validate a stack given as Layers, ``(kernel, stride[, padding[, dilation]])`` tuples or dicts."""
+    """Validate a stack given as Layers, ``(kernel, stride[, padding[, dilation]])`` tuples or dicts.
+
+    At most ``LIMITS["layers"]`` layers (a longer stack is refused with the limit named)."""
     out = []
     for i, l in enumerate(layers):
+        if i >= LIMITS["layers"]:
+            raise ValueError(f"The stack has more than {LIMITS['layers']} layers; this app follows at most "
+                             f"{LIMITS['layers']} conv and pooling layers along one path.")
         if isinstance(l, Layer):
             layer = l
         elif isinstance(l, dict):
+            unknown = sorted(set(l) - {f.name for f in fields(Layer)})
+            if unknown:
+                raise ValueError(f"Layer {i + 1} has unknown settings {', '.join(map(str, unknown))[:60]}; a layer has "
+                                 "kind, kernel, stride, padding, dilation and name.")
             layer = Layer(**l)
         else:
             try:
@@ -71,6 +85,8 @@ def make_stack(layers: Iterable) -> tuple[Layer, ...]:
             except TypeError:
                 raise ValueError(f"Layer {i + 1} must be a Layer, a dict or a (kernel, stride, …) tuple, got {l!r}.") from None
             if parts and isinstance(parts[0], str):
+                if len(parts) > 5:
+                    raise ValueError(f"Layer {i + 1} must be (type, kernel, stride[, padding[, dilation]]).")
                 layer = Layer(parts[0], *parts[1:])
             else:
                 if not 1 <= len(parts) <= 4:
@@ -125,25 +141,78 @@ def first_covering_layer(stack, box) -> int | None:
 
 
 # ----------------------------------------------------------------------------- effective RF
-def effective_rf_1d(stack, layer_index: int, index: int = 0) -> tuple[int, np.ndarray]:
+def _spread(g: np.ndarray, k: int, s: int, d: int) -> np.ndarray:
+    """Back-project weights ``g`` through one layer: place them ``s`` apart and sum ``k`` copies ``d`` apart.
+
+    A box sum per residue class mod ``d``, from cumulative sums (no loop over the taps, so a
+    20,000-wide kernel costs what a 3-wide one does)."""
+    n = len(g)
+    up = np.zeros((n - 1) * s + 1)
+    up[::s] = g
+    rows = -(-len(up) // d)
+    u = np.zeros(rows * d)
+    u[: len(up)] = up
+    c = np.vstack([np.zeros((1, d)), np.cumsum(u.reshape(rows, d), axis=0)])
+    m = np.arange(rows + k - 1)
+    out = c[np.minimum(m + 1, rows)] - c[np.maximum(0, m - k + 1)]
+    return np.clip(out.ravel()[: len(up) + (k - 1) * d], 0.0, None)
+
+
+def effective_rf_1d(stack, layer_index: int, index: int = 0, *, window: tuple[int, int] | None = None
+                    ) -> tuple[int, np.ndarray]:
     """Weights of each input pixel on output cell ``index`` when every kernel is all ones (1-D).
 
     Returns ``(first_pixel, weights)``: ``weights[i]`` is the number of paths from input pixel
     ``first_pixel + i`` to the cell (max and average pooling are treated as all-ones windows).
     Their sum is the product of the kernel sizes.
+
+    A field wider than ``LIMITS["erf_side"]`` pixels, or any field with a ``window`` (first, end)
+    of input pixels, is computed over that window only (default: ``erf_side`` pixels around the
+    field's centre): the weights are then normalised to sum 1 over the whole field and cut to the
+    window, so memory follows the window, never the field.
+
+    >>> off, w = effective_rf_1d([(3, 2)] * 30, 29, window=(0, 8))
+    >>> off, len(w), bool(w.sum() < 1e-6)
+    (0, 8, True)
     """
     st = make_stack(stack)
     li = _index(st, layer_index)
+    res = analyze(st)
+    if window is None and res[li].rf <= LIMITS["erf_side"]:
+        g = np.ones(1, dtype=np.float64)
+        offset = int(index)
+        for layer in reversed(st[: li + 1]):
+            k, s, p, d = layer.as_tuple()
+            n = len(g)
+            new = np.zeros((n - 1) * s + (k - 1) * d + 1, dtype=np.float64)
+            for t in range(k):
+                new[t * d: t * d + (n - 1) * s + 1: s] += g
+            g = new
+            offset = offset * s - p
+        return offset, g
+    if window is None:
+        centre = res[li].start + int(index) * res[li].jump
+        half = LIMITS["erf_side"] // 2
+        window = (int(math.floor(centre)) - half, int(math.floor(centre)) - half + LIMITS["erf_side"])
+    lo, hi = int(window[0]), int(window[1])
+    if hi - lo > LIMITS["erf_side"]:
+        raise ValueError(f"The window is {hi - lo:,} px wide; the effective RF is computed over at most "
+                         f"{LIMITS['erf_side']:,} px.")
     g = np.ones(1, dtype=np.float64)
     offset = int(index)
-    for layer in reversed(st[: li + 1]):
-        k, s, p, d = layer.as_tuple()
-        n = len(g)
-        new = np.zeros((n - 1) * s + (k - 1) * d + 1, dtype=np.float64)
-        for t in range(k):
-            new[t * d: t * d + (n - 1) * s + 1: s] += g
-        g = new
+    for j in range(li, -1, -1):
+        k, s, p, d = st[j].as_tuple()
+        g = _spread(g, k, s, d) / k
         offset = offset * s - p
+        # keep the positions (at layer j's input) whose own field can reach the window
+        rf, jump, start = (res[j - 1].rf, res[j - 1].jump, res[j - 1].start) if j else (1, 1, 0.0)
+        reach = (rf - 1) / 2 + 1 if j else 0  # a margin above the input; exact at the input
+        q_lo = math.ceil((lo - reach - start) / jump)
+        q_hi = math.floor((hi - 1 + reach - start) / jump)
+        a, b = max(0, q_lo - offset), min(len(g), q_hi - offset + 1)
+        if b <= a:
+            return lo, np.zeros(0)
+        g, offset = g[a:b], offset + a
     return offset, g
 
 
@@ -166,14 +235,38 @@ class ERF:
         return out
 
 
-def effective_rf(stack, layer_index: int, row: int = 0, col: int = 0) -> ERF:
+def _near(lo: int, hi: int, centre: int, side: int) -> tuple[int, int]:
+    """The part of [lo, hi) at most ``side`` wide that is nearest ``centre`` (at least one pixel)."""
+    if hi <= lo:
+        return centre, centre + 1
+    if hi - lo <= side:
+        return lo, hi
+    a = min(max(centre - side // 2, lo), hi - side)
+    return a, a + side
+
+
+def effective_rf(stack, layer_index: int, row: int = 0, col: int = 0, *,
+                 window: tuple[int, int, int, int] | None = None) -> ERF:
     """2-D effective RF of cell (row, col): the outer product of the 1-D all-ones path counts.
 
     Exact for the linear stack with all-ones kernels; it is a discrete bell (a product of box
-    convolutions), which is why the centre of the receptive field dominates.
+    convolutions), which is why the centre of the receptive field dominates. A field wider than
+    ``LIMITS["erf_side"]`` is computed over ``window`` (x0, y0, x1, y1) in input pixels (cut to
+    ``erf_side`` around the field's centre; default: that square), so its weights sum to at most 1.
     """
-    y0, wy = effective_rf_1d(stack, layer_index, row)
-    x0, wx = effective_rf_1d(stack, layer_index, col)
-    w = np.outer(wy / wy.sum(), wx / wx.sum())
+    st = make_stack(stack)
+    li = _index(st, layer_index)
+    r = analyze(st)[li]
+    wy = wx = None
+    if r.rf > LIMITS["erf_side"]:
+        side = LIMITS["erf_side"]
+        cy, cx = (int(math.floor(r.start + v * r.jump)) for v in (row, col))
+        bx0, by0, bx1, by1 = window if window is not None else (cx - side // 2, cy - side // 2, cx + side, cy + side)
+        wx, wy = _near(int(bx0), int(bx1), cx, side), _near(int(by0), int(by1), cy, side)
+    y0, gy = effective_rf_1d(st, li, row, window=wy)
+    x0, gx = effective_rf_1d(st, li, col, window=wx)
+    if wy is None:
+        gy, gx = gy / gy.sum(), gx / gx.sum()
+    w = np.outer(gy, gx)
     w.setflags(write=False)
     return ERF(x0, y0, w)

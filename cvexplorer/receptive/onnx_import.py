@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
-from .. import formulas as F
+from ..lessons import check_regular_file
+from .core import LIMITS as STACK_LIMITS
 from .core import Layer, make_stack
 
-__all__ = ["stack_from_onnx"]
+__all__ = ["stack_from_onnx", "LIMITS"]
+
+#: Bounds on an imported model (tests lower them): its file size and node count. The stack it
+#: yields is also bounded by ``receptive.LIMITS["layers"]``.
+LIMITS = {"onnx_bytes": 2_000_000_000, "nodes": 20_000}
 
 
 def _attrs(node) -> dict:
@@ -89,52 +96,65 @@ def stack_from_onnx(model) -> tuple[Layer, ...]:
         try:
             model = onnx.load_from_string(bytes(model))
         except Exception as exc:
-            raise ValueError(f"These bytes are not an ONNX model ({exc}).") from None
+            raise ValueError(f"These bytes are not an ONNX model ({str(exc)[:200]}).") from None
     elif not isinstance(model, onnx.ModelProto):
+        path = check_regular_file(model, "The ONNX model", LIMITS["onnx_bytes"])  # a pipe would block the read
         try:
-            model = onnx.load(str(model), load_external_data=False)
+            model = onnx.load(str(path), load_external_data=False)
         except Exception as exc:
-            raise ValueError(f"Could not read the ONNX model {model}: {exc}.") from None
+            raise ValueError(f"Could not read the ONNX model {path.name}: {str(exc)[:200]}.") from None
     g = model.graph
+    if len(g.node) > LIMITS["nodes"]:
+        raise ValueError(f"The ONNX model has {len(g.node):,} nodes; this app imports models of at most "
+                         f"{LIMITS['nodes']:,} nodes.")
     inits = {t.name for t in g.initializer}
     constants = _constants(model)
-    best: dict[str, tuple] = {i.name: () for i in g.input if i.name not in inits}
+    # per tensor: (stack, rf, jump) of the path with the largest field that reaches it, kept as a
+    # linked chain (parent, layer) so a long chain costs O(1) per node, not a copy of its stack
+    best: dict[str, tuple] = {i.name: (None, 0, 1, 1) for i in g.input if i.name not in inits}
     pending: dict[str, int] = {}  # padding a Pad node added to a tensor, waiting for the next conv/pool
-    cache: dict[tuple, tuple[int, int]] = {(): (1, 1)}
-
-    def score(stack):
-        if stack not in cache:
-            r = F.receptive_field(stack)[-1]
-            cache[stack] = (r.rf, r.jump)
-        return cache[stack]
 
     nodes = list(g.node)
-    done = [False] * len(nodes)
-    progress = True
-    while progress:  # topological order without assuming the file is sorted
-        progress = False
-        for ni, node in enumerate(nodes):
-            if done[ni]:
-                continue
-            data_in = [t for t in node.input if t and t not in inits]
-            if any(t not in best for t in data_in):
-                continue
-            src = max(data_in, key=lambda t: score(best[t])) if data_in else None
-            stack = best[src] if src is not None else ()
-            pad = pending.get(src, 0) if src is not None else 0
-            if node.op_type in ("Conv", "MaxPool", "AveragePool"):
-                stack = stack + (_layer_from_node(node, pad),)
-                pad = 0
-            elif node.op_type == "Pad":
-                pad += _pad_before(node, constants)
-            for t in node.output:
-                best[t] = stack
-                pending[t] = pad
-            done[ni] = progress = True
-    outs = [best[o.name] for o in g.output if o.name in best]
-    if not outs:
-        outs = list(best.values())
-    stack = max(outs, key=score) if outs else ()
-    if not stack:
+    producers = {t: ni for ni, node in enumerate(nodes) for t in node.output}
+    waits = [0] * len(nodes)
+    users: dict[int, list[int]] = {}
+    for ni, node in enumerate(nodes):
+        deps = {producers[t] for t in node.input if t and t not in inits and t in producers}
+        waits[ni] = len(deps)
+        for dep in deps:
+            users.setdefault(dep, []).append(ni)
+    ready = deque(ni for ni, w in enumerate(waits) if w == 0)
+    while ready:  # topological order without assuming the file is sorted
+        ni = ready.popleft()
+        node = nodes[ni]
+        data_in = [t for t in node.input if t and t not in inits and t in best]
+        src = max(data_in, key=lambda t: best[t][2:]) if data_in else None
+        chain = best[src] if src is not None else (None, 0, 1, 1)
+        pad = pending.get(src, 0) if src is not None else 0
+        if node.op_type in ("Conv", "MaxPool", "AveragePool"):
+            layer = _layer_from_node(node, pad)
+            n = chain[1] + 1
+            if n > STACK_LIMITS["layers"]:
+                raise ValueError(f"The ONNX model has more than {STACK_LIMITS['layers']} conv and pooling layers "
+                                 f"along one path; this app follows at most {STACK_LIMITS['layers']}.")
+            chain = ((chain[0], layer), n, chain[2] + (layer.span - 1) * chain[3], chain[3] * layer.stride)
+            pad = 0
+        elif node.op_type == "Pad":
+            pad += _pad_before(node, constants)
+        for t in node.output:
+            best[t] = chain
+            pending[t] = pad
+        for user in users.get(ni, ()):
+            waits[user] -= 1
+            if waits[user] == 0:
+                ready.append(user)
+    outs = [best[o.name] for o in g.output if o.name in best] or list(best.values())
+    chain = max(outs, key=lambda c: c[2:]) if outs else (None, 0, 1, 1)
+    layers = []
+    link = chain[0]
+    while link is not None:
+        link, layer = link
+        layers.append(layer)
+    if not layers:
         raise ValueError("The ONNX model has no Conv, MaxPool or AveragePool node on a path to its output.")
-    return make_stack(stack)
+    return make_stack(reversed(layers))

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from .. import formulas as F
-from .core import ERF, _index, analyze, effective_rf, make_stack, rf_box
+from .core import ERF, LIMITS, _index, analyze, effective_rf, make_stack, rf_box
 
 __all__ = ["network_input", "cell_near", "LayerGrid", "layer_grid", "CellView", "cell_view"]
 
@@ -103,7 +103,7 @@ class CellView:
 
     ``box``: the receptive field (half-open, may reach into padding); ``cell``: the square of the
     cell itself, one jump wide, around its field's centre; ``taps`` (N, 2): the chosen layer's kernel
-    taps in input pixels; ``outside``: the rectangles of the image the cell cannot see; ``padding``:
+    taps in input pixels (a kernel wider than ``LIMITS["taps"]`` shows that many, evenly spread); ``outside``: the rectangles of the image the cell cannot see; ``padding``:
     the parts of the box beyond the image and ``hatch`` (N, 4) their diagonal hatching; ``erf``: the
     effective receptive field; ``view``: a window around the cell's neighbourhood to zoom to.
     """
@@ -159,7 +159,7 @@ def cell_view(stack, layer_index: int, row: int, col: int, *, height: int, width
     prev = res[li - 1] if li > 0 else None
     pj, ps = (prev.jump, prev.start) if prev else (1, 0.0)
     k, s, p, d = st[li].as_tuple()
-    t = np.arange(k)
+    t = np.arange(k) if k <= LIMITS["taps"] else np.unique(np.linspace(0, k - 1, LIMITS["taps"]).round().astype(int))
     gx, gy = np.meshgrid(ps + ((col * s - p) + t * d) * pj + 0.5, ps + ((row * s - p) + t * d) * pj + 0.5)
     taps = np.stack([gx.ravel(), gy.ravel()], axis=1) if k > 1 else np.zeros((0, 2))
     outside = [(0, 0, w, max(0, min(h, y0))), (0, min(h, max(0, y1)), w, h),
@@ -181,4 +181,4 @@ def cell_view(stack, layer_index: int, row: int, col: int, *, height: int, width
     hatch = _hatch(pads)
     hatch.setflags(write=False)
     return CellView(int(row), int(col), box, cell, taps, outside, tuple(pads), hatch,
-                    effective_rf(st, li, row, col), tuple(float(v) for v in view))
+                    effective_rf(st, li, row, col, window=(0, 0, w, h)), tuple(float(v) for v in view))

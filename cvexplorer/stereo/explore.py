@@ -7,17 +7,52 @@ truth, the scores and the error picture. Both return frozen dataclasses with the
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..text import fmt_bytes
 from ._record import Record
 from .evaluation import ErrorClasses, Metrics, error_classes, evaluate
 from .matching import METHODS, compute_disparity
 from .pairs import RowCheck, check_rows, estimate_num_disparities
 
-__all__ = ["MatchSettings", "PairCheck", "StereoResult", "check_pair", "match_pair"]
+__all__ = ["MatchSettings", "PairCheck", "StereoResult", "check_pair", "match_pair", "teaching_bytes", "pick_in_image",
+           "LIMITS"]
+
+#: The teaching matcher keeps its whole float32 cost volume (two with the left-right check); a
+#: 4000×3000 pair with 256 disparities would need 24 GiB. Tests lower the limit.
+LIMITS = {"teaching_bytes": 1_500_000_000}
+
+
+def teaching_bytes(height: int, width: int, num_disparities: int, *, lr_check: bool = True) -> int:
+    """Bytes of the cost volumes the teaching (plain SAD) matcher holds: D·H·W float32, twice with the LR check.
+
+    >>> teaching_bytes(3000, 4000, 256) / 2**30
+    22.88818359375
+    """
+    return int(num_disparities) * int(height) * int(width) * 4 * (2 if lr_check else 1)
+
+
+def pick_in_image(pick, shape) -> tuple[int, int]:
+    """A picked pixel ``(x, y)`` (a click, or a lesson's ``pick``) as whole numbers inside an image of ``shape``.
+
+    Points beyond the border are moved to the nearest edge pixel; anything that is not two finite
+    numbers is refused with a sentence.
+
+    >>> pick_in_image((900.4, -3), (480, 640, 3))
+    (639, 0)
+    """
+    try:
+        x, y = (float(v) for v in pick)
+    except (TypeError, ValueError):
+        raise ValueError(f"A picked pixel is two numbers (x, y), not {str(pick)[:40]!r}.") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError("A picked pixel is two finite numbers (x, y).")
+    h, w = int(shape[0]), int(shape[1])
+    return min(max(int(round(x)), 0), w - 1), min(max(int(round(y)), 0), h - 1)
 
 
 @dataclass(frozen=True)
@@ -102,6 +137,13 @@ def match_pair(left, right, ground_truth=None, *, settings: MatchSettings = Matc
         pair = check_pair(left, right)
         ms["rectification check + range"] = pair.ms
     nd = int(settings.num_disparities or pair.auto_num_disparities)
+    if settings.method == "teaching":
+        h, w = np.asarray(left).shape[:2]
+        need = teaching_bytes(h, w, nd, lr_check=settings.lr_check)
+        if need > LIMITS["teaching_bytes"]:
+            raise ValueError(f"The teaching matcher keeps every cost: {w}×{h} pixels × {nd} disparities need "
+                             f"{fmt_bytes(need)}, over its {fmt_bytes(LIMITS['teaching_bytes'])} limit. Use SGBM or "
+                             "BM for a pair this large, or lower the disparity range.")
     t1 = time.perf_counter()
     d, filled = compute_disparity(left, right, method=settings.method, num_disparities=nd,
                                   block_size=int(settings.block_size) | 1, lr_check=settings.lr_check,

@@ -283,7 +283,7 @@ def test_loaders_reject_unusable_files(tmp_path):
     junk.write_text("hello world\n")
     with pytest.raises(B.DetectionsLoadError, match="No valid detections.*line 1"):
         B.load_detections(junk, image_size=(10, 10))
-    with pytest.raises(B.DetectionsLoadError, match="Cannot read"):
+    with pytest.raises(B.DetectionsLoadError, match="does not exist"):
         B.load_detections(tmp_path / "missing.json")
     assert issubclass(B.DetectionsLoadError, ValueError)
 
