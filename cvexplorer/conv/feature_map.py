@@ -92,9 +92,10 @@ def signed_maxabs_pool(a: np.ndarray, f: int) -> np.ndarray:
 
     a = np.asarray(a)
     a = a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
-    h, w = (a.shape[0] // f) * f, (a.shape[1] // f) * f
-    if h == 0 or w == 0:
-        return np.zeros((h // f, w // f), a.dtype)
+    ph, pw = -a.shape[0] % f, -a.shape[1] % f
+    if ph or pw:  # partial blocks at the bottom/right: complete them with their edge values
+        a = np.pad(a, ((0, ph), (0, pw)), mode="edge")
+    h, w = a.shape
     # rows first: every f-th row is a view OpenCV reads in place, and the map is read once ...
     mx, mn = cv2.max(a[0:h:f, :w], a[1:h:f, :w]), cv2.min(a[0:h:f, :w], a[1:h:f, :w])
     for i in range(2, f):
@@ -153,7 +154,7 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
     buf = np.empty((oh + eh - 1 if direct else oh, ow), np.float32)
     fmap = buf[:oh]
     kd = _dilate(k, dh, dw).astype(np.float32)
-    shown_out = np.empty((oh // f, ow // f), np.float32) if f > 1 else fmap
+    shown_out = np.empty((-(-oh // f), -(-ow // f)), np.float32) if f > 1 else fmap
     sy, sx = max(1, oh // 300), max(1, ow // 300)  # the sample the colour levels come from
     samples = []
     band = max(f, _BAND_BYTES // (4 * ow) // f * f)  # output rows, whole display blocks
@@ -188,7 +189,7 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
         t2 = time.perf_counter()
         samples.append(fmap[-r0 % sy + r0:r1:sy, ::sx])
         if f > 1:
-            shown_out[r0 // f:r1 // f] = signed_maxabs_pool(out, f)
+            shown_out[r0 // f:-(-r1 // f)] = signed_maxabs_pool(out, f)
         t3 = time.perf_counter()
         ms["to grey"] += (t1 - t0) * 1e3
         ms["feature map"] += (t2 - t1) * 1e3

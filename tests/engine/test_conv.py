@@ -365,10 +365,12 @@ def test_signed_maxabs_pool_keeps_signed_extremes():
     a = np.random.default_rng(1).normal(size=(31, 44)).astype(np.float32)
     for f in (1, 2, 3):
         r = signed_maxabs_pool(a, f)
-        h, w = (31 // f) * f, (44 // f) * f
-        b = a[:h, :w].reshape(h // f, f, w // f, f)
+        # partial blocks are completed with their edge values: ⌈31/f⌉ × ⌈44/f⌉ blocks
+        e = np.pad(a, ((0, -31 % f), (0, -44 % f)), mode="edge")
+        b = e.reshape(e.shape[0] // f, f, e.shape[1] // f, f)
         mx, mn = b.max(axis=(1, 3)), b.min(axis=(1, 3))
         np.testing.assert_array_equal(r, np.where(mx >= -mn, mx, mn) if f > 1 else a)
+    assert signed_maxabs_pool(a[:1], 3).shape == (1, 15)  # a one-row strip still shows
 
 
 @pytest.mark.parametrize("channels", ["grey", "rgb"])

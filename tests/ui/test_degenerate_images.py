@@ -14,14 +14,9 @@ from cvexplorer.ui.registry import panel_ids
 
 SHAPES = [(1, 5000), (5000, 1), (20000, 3)]
 ARITHMETIC = "too large or too small for this computation"
-# The convolution lab pools its feature map for display by whole blocks (conv.feature_map's
-# signed_maxabs_pool), so a map thinner than one block becomes empty and the canvas divides by 0.
-KNOWN = {"conv": "conv.feature_map pools a 1-pixel-thin map to an empty display copy (owned elsewhere)"}
 
 
-@pytest.mark.parametrize("panel_id", [
-    pytest.param(p, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[p])] if p in KNOWN else [])
-    for p in panel_ids() if p != "welcome"])
+@pytest.mark.parametrize("panel_id", [p for p in panel_ids() if p != "welcome"])
 def test_degenerate_images_give_no_arithmetic_error(make_panel, ctx, panel_id):
     panel = make_panel(panel_id)
     rng = np.random.default_rng(0)

@@ -196,3 +196,10 @@ def test_demo_clicks_a_pixel(make_panel, ctx):
     panel.demo()
     assert panel.readout is not None and math.isfinite(panel.readout.z)
     assert panel.cost is not None and panel.cost_plot.getPlotItem().listDataItems()
+
+
+def test_a_lesson_pick_outside_the_image_lands_on_its_edge(make_panel):
+    panel = make_panel("stereo")
+    h, w = panel.left.shape[:2]
+    panel.restore_state({"pick": [w + 500, -40]})
+    assert panel.pick == (w - 1, 0)

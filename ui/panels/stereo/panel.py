@@ -402,7 +402,7 @@ class PanelWidget(Panel):
                              state.get("doffs", self.doffs.value()))
             self._update_readout()
         if state.get("pick"):
-            self.pick = tuple(int(v) for v in state["pick"])
+            self.pick = S.pick_in_image(state["pick"], self.left.shape)  # a lesson may name any pixel
             self._update_pick()
         super().restore_state(state)
 
