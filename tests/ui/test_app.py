@@ -118,15 +118,17 @@ def test_space_and_arrows_drive_the_current_player(win, qtbot):
     panel = win.panel("nms")
     panel.player = lambda: player
     win.show_panel("nms")
-    win._player_do("step_forward")
-    win._player_do("step_forward")
+    win.activateWindow()
+    key = Qt.Key
+    qtbot.keyClick(win, key.Key_Right)
+    qtbot.keyClick(win, key.Key_Right)
     assert player.index == 2
-    win._player_do("last")
+    qtbot.keyClick(win, key.Key_End)
     assert player.index == 4
-    win._player_do("step_back")
-    win._player_do("first")
+    qtbot.keyClick(win, key.Key_Left)
+    qtbot.keyClick(win, key.Key_Home)
     assert player.index == 0
-    win._player_do("toggle")
+    qtbot.keyClick(win, key.Key_Space)
     assert player.playing
     qtbot.waitUntil(lambda: player.index == 4, timeout=5000)
 
