@@ -227,47 +227,65 @@ class ImageCanvas(pg.GraphicsView):
                  fill: str | None = None, alpha: float | None = None, dash: bool = False, replace: bool = True,
                  z: float = 10) -> QGraphicsPathItem:
         """Draw a ready QPainterPath (see :func:`rects_path`, :func:`lines_path`) in a theme colour role."""
-        if replace:
-            self.clear_layer(name)
-        return self._path_item(name, path, color, width, fill, alpha, dash, z)
+        reuse = self._take_path(name) if replace else None
+        return self._path_item(name, path, color, width, fill, alpha, dash, z, reuse)
 
-    def _path_item(self, name: str, path: QPainterPath, color, width, fill, alpha, dash, z) -> QGraphicsPathItem:
-        item = QGraphicsPathItem(path)
+    def _take_path(self, name: str) -> QGraphicsPathItem | None:
+        """Clear layer ``name`` but hand back its one path item, to be re-used: a step-through redraws its
+        layers every step, and re-pathing an item is cheaper than removing and adding scene items."""
+        items = self._layers.get(name, [])
+        if len(items) == 1 and type(items[0]) is QGraphicsPathItem:
+            del self._layers[name]
+            return items[0]
+        self.clear_layer(name)
+        return None
+
+    def _drop(self, item: QGraphicsPathItem | None) -> None:
+        if item is not None:
+            self.vb.removeItem(item)
+
+    def _path_item(self, name: str, path: QPainterPath, color, width, fill, alpha, dash, z,
+                   reuse: QGraphicsPathItem | None = None) -> QGraphicsPathItem:
+        item = reuse if reuse is not None else QGraphicsPathItem()
+        item.setPath(path)
         pen = self.theme.pen(color, width if width is not None else self.theme.line_px,
                              style="dash" if dash else None)
         item.setPen(pen)
-        if fill is not None:
-            item.setBrush(QBrush(_qcolor(self.theme.color(fill), alpha if alpha is not None else 0.3)))
-        self.add_item(name, item, z)
+        item.setBrush(QBrush(_qcolor(self.theme.color(fill), alpha if alpha is not None else 0.3))
+                      if fill is not None else QBrush())
+        if reuse is not None:
+            item.setZValue(z)
+            self._layers.setdefault(name, []).append(item)
+        else:
+            self.add_item(name, item, z)
         return item
 
     def set_rects(self, name: str, rects: np.ndarray | Sequence, *, color: str = "accent",
                   width: float | None = None, fill: str | None = None, alpha: float | None = None,
                   dash: bool = False, replace: bool = True, z: float = 10) -> None:
         """Draw (N, 4) x0, y0, x1, y1 rectangles as one path item."""
-        if replace:
-            self.clear_layer(name)
+        reuse = self._take_path(name) if replace else None
         r = np.asarray(rects, dtype=float).reshape(-1, 4)
         if not len(r):
+            self._drop(reuse)
             return
-        self._path_item(name, rects_path(r), color, width, fill, alpha, dash, z)
+        self._path_item(name, rects_path(r), color, width, fill, alpha, dash, z, reuse)
 
     def set_lines(self, name: str, segments: np.ndarray | Sequence, *, color: str = "accent",
                   width: float | None = None, dash: bool = False, replace: bool = True, z: float = 10) -> None:
         """Draw (N, 4) x0, y0, x1, y1 line segments as one path item."""
-        if replace:
-            self.clear_layer(name)
+        reuse = self._take_path(name) if replace else None
         s = np.asarray(segments, dtype=float).reshape(-1, 4)
         if not len(s):
+            self._drop(reuse)
             return
-        self._path_item(name, lines_path(s), color, width, None, None, dash, z)
+        self._path_item(name, lines_path(s), color, width, None, None, dash, z, reuse)
 
     def set_polygons(self, name: str, polygons: Iterable[np.ndarray], *, color: str = "accent",
                      width: float | None = None, fill: str | None = None, alpha: float | None = None,
                      closed: bool = True, dash: bool = False, replace: bool = True, z: float = 10) -> None:
         """Draw polygons (each (K, 2) x, y) as one path item."""
-        if replace:
-            self.clear_layer(name)
+        reuse = self._take_path(name) if replace else None
         path = QPainterPath()
         n = 0
         for poly in polygons:
@@ -281,7 +299,9 @@ class ImageCanvas(pg.GraphicsView):
                 path.closeSubpath()
             n += 1
         if n:
-            self._path_item(name, path, color, width, fill, alpha, dash, z)
+            self._path_item(name, path, color, width, fill, alpha, dash, z, reuse)
+        else:
+            self._drop(reuse)
 
     def set_points(self, name: str, points: np.ndarray | Sequence, *, color: str = "accent", size: float = 12,
                    symbol: str = "o", brush: str | None = None, replace: bool = True, z: float = 20) -> None:
