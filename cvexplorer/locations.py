@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-__all__ = ["shipped_model_dirs", "checkout_root"]
+__all__ = ["shipped_model_dirs", "shipped_model", "checkout_root"]
 
 
 def checkout_root() -> Path | None:
@@ -35,3 +35,13 @@ def shipped_model_dirs() -> list[Path]:
     if root is not None and (root / "models").is_dir() and (root / "models").resolve() not in dirs:
         dirs.append((root / "models").resolve())
     return dirs
+
+
+def shipped_model(filename: str) -> Path:
+    """The path of a model file that ships with cvexplorer (``unet_tiny.onnx``, ``vit_tiny.onnx``, …):
+    the first shipped-models folder that holds it, else where the first one would hold it."""
+    dirs = shipped_model_dirs()
+    for d in dirs:
+        if (d / filename).is_file():
+            return d / filename
+    return (dirs[0] if dirs else Path(__file__).resolve().parents[1] / "models") / filename

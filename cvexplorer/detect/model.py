@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..locations import shipped_model
 from ..runtime import create_session
 from ..timing import Stages
 from .layout import Decoded, decode
@@ -18,25 +19,12 @@ from .scenes import CLASS_NAMES
 __all__ = ["model_path", "metrics_path", "DetectorModel", "Detection", "load_detector", "clear_model_cache"]
 
 
-def _models_dir() -> Path:
-    """models/ in a source checkout, or the installed ``cvexplorer.models`` package."""
-    here = Path(__file__).resolve().parents[2] / "models"
-    if (here / "detector_tiny.onnx").is_file():
-        return here
-    import importlib.util
-
-    spec = importlib.util.find_spec("cvexplorer.models")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
-    return here
-
-
 def model_path() -> Path:
-    return _models_dir() / "detector_tiny.onnx"
+    return shipped_model("detector_tiny.onnx")
 
 
 def metrics_path() -> Path:
-    return _models_dir() / "detector_metrics.json"
+    return shipped_model("detector_metrics.json")
 
 
 @dataclass(frozen=True)

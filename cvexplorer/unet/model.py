@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..locations import shipped_model
 from ..runtime import create_session
 from ..timing import Stages
 from .shapes import TINY_CONFIG
@@ -17,32 +18,13 @@ __all__ = ["model_path", "metrics_path", "count_onnx_params", "UNetResult", "UNe
            "clear_model_cache", "run_unet"]
 
 
-def _models_dir() -> Path:
-    """models/ in a source checkout, or the installed ``cvexplorer.models`` package."""
-    here = Path(__file__).resolve().parents[2] / "models"
-    if (here / "unet_tiny.onnx").is_file():
-        return here
-    try:
-        import importlib.util
-
-        spec = importlib.util.find_spec("cvexplorer.models")
-        if spec is not None and spec.submodule_search_locations:
-            return Path(list(spec.submodule_search_locations)[0])
-    except (ImportError, ValueError):
-        pass
-    return here
-
-
-_MODELS_DIR = _models_dir()
-
-
 def model_path(skips: bool = True) -> Path:
     """models/unet_tiny.onnx (with skips) or models/unet_noskip.onnx (the twin)."""
-    return _MODELS_DIR / ("unet_tiny.onnx" if skips else "unet_noskip.onnx")
+    return shipped_model("unet_tiny.onnx" if skips else "unet_noskip.onnx")
 
 
 def metrics_path() -> Path:
-    return _MODELS_DIR / "unet_metrics.json"
+    return shipped_model("unet_metrics.json")
 
 
 def count_onnx_params(path: str | os.PathLike) -> int:

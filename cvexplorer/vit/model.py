@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..locations import shipped_model_dirs
+from ..locations import shipped_model
 from ..runtime import create_session
 from ..timing import Stages
 from .attention import MaskDraw, random_mask, rollout, token_weights
@@ -27,21 +27,12 @@ __all__ = ["vit_model_path", "vit_metrics_path", "TinyViT", "ViTRun", "load_tiny
            "MaskedRun", "masked_prediction"]
 
 
-def _models_dir() -> Path:
-    """The shipped-models folder holding the tiny ViT (a checkout's models/ or cvexplorer.models)."""
-    dirs = shipped_model_dirs()
-    for d in dirs:
-        if (d / "vit_tiny.onnx").is_file():
-            return d
-    return dirs[0] if dirs else Path(__file__).resolve().parents[2] / "models"
-
-
 def vit_model_path() -> Path:
-    return _models_dir() / "vit_tiny.onnx"
+    return shipped_model("vit_tiny.onnx")
 
 
 def vit_metrics_path() -> Path:
-    return _models_dir() / "vit_metrics.json"
+    return shipped_model("vit_metrics.json")
 
 
 @dataclass(frozen=True)
