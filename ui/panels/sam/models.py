@@ -108,13 +108,15 @@ class ModelMenu:
         self.frame.banner.clear()
         self.model = model
         self.predictor = sam.SamPredictor(model)
-        self.frame.banner.clear("hint")
         self.pipeline_page.set_fallback(False)
         self.fallback_reason = ""
         self.candidates.title.setText("Candidates (predicted IoU): click to choose")
         self.frame.show_secondary(self.candidates)
         dev = model.device + (f" — {model.fallback}" if model.fallback else "")
-        self.model_label.setText(f"<b>{Path(model.encoder_path).name}</b> + {Path(model.decoder_path).name}: "
+        # file names are long words: a zero-width space after . and _ lets the narrow column wrap them
+        enc, dec = (Path(x).name.replace(".", ".\u200b").replace("_", "_\u200b")
+                    for x in (model.encoder_path, model.decoder_path))
+        self.model_label.setText(f"<b>{enc}</b> + {dec}: "
                                  f"{model.variant}; runs on {dev}")
         key = f"{model.encoder_path}\n{model.decoder_path}"
         if all(self.model_box.itemData(i) != key for i in range(self.model_box.count())):
