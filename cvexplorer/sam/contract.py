@@ -73,6 +73,42 @@ def _foreign(sig: Signature) -> str:
     return ""
 
 
+#: The most mask candidates and the largest fixed mask a decoder may declare (the contract says 1 or 4
+#: candidates, masks at the photo's size and 256×256 low-resolution logits).
+MAX_CANDIDATES = 16
+MAX_DECLARED_MASK_PIXELS = 64_000_000
+
+
+def _check_declared(shapes: dict, c: int | None, sig: Signature) -> None:
+    """Refuse a decoder whose declared outputs break the contract before it is ever run."""
+    if c is not None and not 1 <= c <= MAX_CANDIDATES:
+        raise UnsupportedModelError(f"The decoder declares {c} mask candidates; SAM decoders give 1 or 4. Found "
+                                    f"{sig.describe()}.")
+    low = shapes.get("low_res_masks", ())
+    if len(low) == 4 and all(isinstance(v, int) for v in low[2:]) and tuple(low[2:]) != (256, 256):
+        raise UnsupportedModelError(f"The decoder's low_res_masks are {list(low)}, not [1, C, 256, 256]; found "
+                                    f"{sig.describe()}.")
+    masks = shapes.get("masks", ())
+    if len(masks) != 4:
+        raise UnsupportedModelError(f"The decoder's masks have rank {len(masks)}, not [1, C, H, W]; found "
+                                    f"{sig.describe()}.")
+    h, w = masks[2:]
+    if isinstance(h, int) and isinstance(w, int) and h * w > MAX_DECLARED_MASK_PIXELS:
+        raise UnsupportedModelError(f"The decoder declares {h}×{w} masks, more than this app takes "
+                                    f"({MAX_DECLARED_MASK_PIXELS / 1e6:.0f} MP); found {sig.describe()}.")
+
+
+def check_masks(masks: np.ndarray, image_hw: tuple[int, int]) -> None:
+    """The decoder's masks must be at the photo's size and finite; else a sentence (never a wrong picture)."""
+    h, w = image_hw
+    if masks.ndim != 3 or masks.shape[1:] != (h, w):
+        raise UnsupportedModelError(f"The decoder returned masks of shape {list(masks.shape)}, not [C, {h}, {w}] "
+                                    "(the photo's size): it does not follow the SAM contract.")
+    if not np.isfinite(masks).all():
+        raise UnsupportedModelError("The decoder returned masks with NaN or infinite values: it does not follow "
+                                    "the SAM contract.")
+
+
 def detect_decoder(sig: Signature) -> dict[str, Any]:
     """Classify a decoder signature: ``{'family': 'sam1', 'masks': 4|1|None}`` or raise."""
     foreign = _foreign(sig)
@@ -86,8 +122,10 @@ def detect_decoder(sig: Signature) -> dict[str, Any]:
         if missing:
             raise UnsupportedModelError(f"The decoder has SAM's inputs but lacks outputs {sorted(missing)}; found "
                                         f"{sig.describe()}.")
-        shape = dict((n, s) for n, s, _ in sig.outputs)["iou_predictions"]
+        shapes = dict((n, s) for n, s, _ in sig.outputs)
+        shape = shapes["iou_predictions"]
         c = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+        _check_declared(shapes, c, sig)
         return {"family": "sam1", "masks": c}
     if names == {"image_embeddings", "point_coords", "point_labels"}:
         raise UnsupportedModelError("The decoder takes only image_embeddings, point_coords and point_labels: an "

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..runtime import ModelLoadError, create_session
-from .contract import (CACHE_ENTRIES, EMBEDDING_SHAPE, IMG_SIZE, Signature, detect_decoder, detect_encoder,
+from .contract import (CACHE_ENTRIES, EMBEDDING_SHAPE, IMG_SIZE, Signature, check_masks, detect_decoder, detect_encoder,
                        guess_size)
 from .preprocessing import frame_scale, masks_from_low_res, preprocess
 
@@ -248,7 +248,11 @@ class SamPredictor:
         if self.model.encoder_fixed is not None:  # the graph's own crop assumes a 1024 long side: redo it
             logits = masks_from_low_res(low[0], self.image_hw, self.model.encoder_fixed)
         else:
-            logits = masks[0]
+            logits = np.asarray(masks)
+            if logits.ndim != 4:
+                check_masks(logits, self.image_hw)  # raises: not [1, C, H, W]
+            logits = logits[0]
+        check_masks(logits, self.image_hw)
         logits.setflags(write=False)
         low_res = np.asarray(low[0], np.float32)
         res = SamResult(logits, scores, best, low_res, {}, self.encoder_run, self.model.device, "SAM")

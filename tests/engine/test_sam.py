@@ -316,3 +316,35 @@ def test_a_fixed_size_rank3_encoder_scales_clicks_and_masks_correctly(tmp_path):
     best = 1 + int(np.argmax(IOUS[4][1:]))
     radius = np.sqrt(mask.sum() / np.pi)
     assert abs(radius - RADII[4][best] / s) / (RADII[4][best] / s) < 0.03  # the disc's radius divided by s
+
+
+def test_a_decoder_that_breaks_the_mask_contract_is_refused_in_a_sentence(tmp_path):
+    """Masks of the wrong size (here the 256×256 low-res ones) never reach the picture; a declared
+    20000×20000 mask output is refused when the model is opened, before it could allocate gigabytes."""
+    import onnx
+    from onnx import helper
+
+    from cvexplorer.sam import SamModel, SamPredictor
+    from cvexplorer.sam.contract import UnsupportedModelError
+
+    from .sam_models import decoder_model, write_pair
+
+    enc, dec = write_pair(tmp_path)
+    m = decoder_model(4)
+    for node in m.graph.node:
+        if "masks" in node.output:
+            node.output[list(node.output).index("masks")] = "masks_full"
+    m.graph.node.append(helper.make_node("Identity", ["low_res_masks"], ["masks"]))
+    dec.write_bytes(m.SerializeToString())
+    pred = SamPredictor(SamModel.load(enc, dec, device="cpu"))
+    pred.set_image(np.zeros((300, 400, 3), np.uint8))
+    with pytest.raises(UnsupportedModelError, match=r"masks of shape \[4, 256, 256\], not \[C, 300, 400\]"):
+        pred.predict([(100, 100)], [1])
+    huge = onnx.load_from_string(decoder_model(4).SerializeToString())
+    out = next(o for o in huge.graph.output if o.name == "masks")
+    for dim, v in zip(out.type.tensor_type.shape.dim[2:], (20000, 20000)):
+        dim.ClearField("dim_param")
+        dim.dim_value = v
+    dec.write_bytes(huge.SerializeToString())
+    with pytest.raises(UnsupportedModelError, match="declares 20000×20000 masks"):
+        SamModel.load(enc, dec, device="cpu")
