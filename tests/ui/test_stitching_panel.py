@@ -210,3 +210,18 @@ def test_a_wide_sweep_shows_every_stage_of_a_turning_camera(panel, shared_data):
     banner.cancel_btn.click()
     panel.wait_idle(60)
     assert panel.wide.result is None and "Stopped" in banner.message()
+
+
+def test_opening_photos_by_path_loads_them_in_a_worker(make_panel, tmp_path, ctx):
+    from cvexplorer.imageio import save_png
+    from cvexplorer.samples import get_sample
+
+    panel = make_panel("stitching")
+    a = save_png(tmp_path / "a.png", get_sample("still-life", (320, 240)))
+    b = save_png(tmp_path / "b.png", get_sample("checkerboard", (320, 240)))
+    panel.open_paths([str(a), str(b)])
+    assert panel.wait_idle(60)
+    assert len(panel.images) == 2 and panel.source_name == "a.png, b.png"
+    panel.open_paths([str(tmp_path / "missing.png")])
+    assert panel.wait_idle(60)
+    assert len(panel.images) == 2 and any("missing.png" in e for e in ctx.errors)

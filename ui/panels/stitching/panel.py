@@ -16,14 +16,13 @@ pictures at once, and a running job shows its stage in the banner with a Cancel 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog, QTabWidget
+from PySide6.QtWidgets import QTabWidget
 
 from cvexplorer import homography as hg
-from cvexplorer.imageio import load_image, working_copy
+from cvexplorer.imageio import working_copy
 from cvexplorer.samples import get_sample
 
 from ...widgets.canvas import ImageCanvas
@@ -33,6 +32,7 @@ from .cards import CardTexts
 from .controls import SOURCES, StitchingControls
 from .jobs import JobBanner, builtin_source, pair_job, stitch_job, warp_job
 from .manual import ManualView
+from .opening import OpenImages
 from .views import RansacPlot, ResultCard, draw_blend, draw_hypothesis, draw_matches, draw_panorama, draw_waiting
 from .wide_tab import KEY as WIDE_KEY
 from .wide_tab import WideTab
@@ -42,10 +42,9 @@ __all__ = ["PanelWidget", "TABS"]
 WORK_PIXELS = 800_000    # user photos are worked on (and shown) as copies of at most this many pixels
 TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual", "Wide panorama")
 KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano", "wide": WIDE_KEY}
-IMAGE_FILES = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)"
 
 
-class PanelWidget(Panel):
+class PanelWidget(OpenImages, Panel):
     accepts_images = True
     demo_replaces_input = True  # the demo stitches the built-in views
 
@@ -170,30 +169,6 @@ class PanelWidget(Panel):
         self.manual_image = self.images[0]
         self.frame.banner.clear("hint")
         self._after_new_images()
-
-    def _open_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open two or more overlapping photos", "", IMAGE_FILES)
-        self.open_paths(paths)
-
-    def _open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of overlapping photos (in shooting order)")
-        if folder:
-            exts = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-            self.open_paths(sorted(str(p) for p in Path(folder).iterdir() if p.suffix.lower() in exts))
-
-    def open_paths(self, paths: list[str]) -> None:
-        """Load photos by path (one: a synthetic second view; several: a set, in the given order)."""
-        if not paths:
-            return
-        try:
-            imgs = [load_image(p) for p in paths]
-        except Exception as exc:  # ImageLoadError and friends: say so, keep the current images
-            self.ctx.report_error(exc, "stitching: open images")
-            return
-        if len(imgs) == 1:
-            self.set_image(imgs[0], paths[0])
-        else:
-            self.set_images(imgs, ", ".join(p.rsplit("/", 1)[-1] for p in paths))
 
     def _on_source(self, *_):
         key = self.controls.source.currentData()
