@@ -126,7 +126,7 @@ def _load_with_pillow(p: Path, name: str) -> LoadedImage:
             im = Image.open(p)
     except UnidentifiedImageError:
         raise _NotPillow() from None
-    except OSError as exc:
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # a header that ends early, or garbage in it
         raise ImageLoadError(f"{name} cannot be read ({exc}).") from None
     with im:
         w, h = im.size

@@ -190,3 +190,10 @@ def test_a_newline_in_a_file_name_does_not_reach_the_message(tmp_path):
     with pytest.raises(ImageLoadError) as info:
         load_image(tmp_path / "two\nlines.png")
     assert "\n" not in str(info.value)
+
+
+def test_a_header_that_ends_early_is_one_sentence(tmp_path):
+    p = tmp_path / "cut.pbm"
+    p.write_bytes(b"P1")  # found by the property test: Pillow raised a bare ValueError here
+    with pytest.raises(ImageLoadError, match="cut.pbm cannot be read"):
+        load_image(p)
