@@ -117,7 +117,7 @@ def scenario_image(sc: Scenario) -> np.ndarray:
     """The picture under a scenario: the still life, with two painted figures for the people."""
     import cv2  # lazy: only the picture needs OpenCV; importing boxes stays light
 
-    img = still_life(sc.size).copy()
+    img = still_life(sc.size)  # a fresh copy
     if sc.name == "overlapping-people":
         for (x0, y0, x1, y1), col in zip(sc.truth, ((70, 90, 150), (150, 70, 60))):
             cx, w, h = (x0 + x1) / 2, x1 - x0, y1 - y0

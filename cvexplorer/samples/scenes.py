@@ -7,6 +7,8 @@ so that edge filters, anchors, NMS and segmentation have something real-looking 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,12 +50,19 @@ def still_life_objects(size: tuple[int, int] = (1280, 960)) -> list[SceneObject]
 def still_life(size: tuple[int, int] = (1280, 960), seed: int = 7) -> np.ndarray:
     """A photo-like desk scene (RGB uint8) with shading, texture and soft shadows.
 
+    Rendering takes a few hundred milliseconds at 1280×960 and several panels open on it, so the
+    last few renders are kept (read-only) and each call returns a fresh copy.
+
     >>> still_life((320, 240)).shape
     (240, 320, 3)
     """
-    import cv2
+    return _still_life(int(size[0]), int(size[1]), int(seed)).copy()
 
-    w, h = int(size[0]), int(size[1])
+
+@lru_cache(maxsize=4)
+def _still_life(w: int, h: int, seed: int) -> np.ndarray:
+    import cv2  # lazy: `import cvexplorer` stays free of OpenCV
+
     if w < 16 or h < 16:
         raise ValueError(f"A still life needs at least 16×16 pixels, not {w}×{h}.")
     rng = np.random.default_rng(seed)
@@ -154,7 +163,9 @@ def still_life(size: tuple[int, int] = (1280, 960), seed: int = 7) -> np.ndarray
     img += 3.0 * rng.standard_normal((h, w, 1)).astype(np.float32)
     vign = 1.0 - 0.18 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2) * 4
     img *= vign[..., None]
-    return np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))
+    out = np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))
+    out.setflags(write=False)  # cached: callers get copies
+    return out
 
 
 def shapes(size: tuple[int, int] = (1280, 960), seed: int = 3) -> np.ndarray:
