@@ -10,13 +10,7 @@ from cvexplorer.ui.app import MainWindow, make_settings
 from cvexplorer.ui.registry import PANELS, panel_ids
 from cvexplorer.ui.widgets.util import grab_array
 
-
-def banner_text(win) -> str:
-    """The one-line message the user sees: the current panel's frame banner, or the window's for unframed pages."""
-    frame = getattr(win.current_panel(), "frame", None)
-    if frame is not None:
-        return frame.banner.message()
-    return win.banner.text.full_text() if win.banner.isVisible() else ""
+from .helpers import banner_text
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PIL import Image
 
 from cvexplorer.ui.app import MainWindow
 
-from .test_app import banner_text
+from .helpers import banner_text
 
 
 def _bomb(path):

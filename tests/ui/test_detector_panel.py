@@ -10,17 +10,12 @@ import pytest
 
 from cvexplorer import detect as D
 
+from .helpers import layer_rect
+
 
 @pytest.fixture
 def panel(make_panel):
     return make_panel("detector")
-
-
-def _rect(panel, name):
-    items = panel.canvas.layer_items(name)
-    assert items, f"layer {name} is empty"
-    r = items[0].path().boundingRect()
-    return (r.x(), r.y(), r.x() + r.width(), r.y() + r.height())
 
 
 def test_opens_on_a_scene_with_the_grid_and_its_objects(panel):
@@ -39,7 +34,7 @@ def test_click_on_an_object_lights_its_responsible_cell(panel):
     row, col = D.cell_of(sc.boxes[:1], 7, (112, 112))[0]
     cell = panel.cell
     assert (cell.row, cell.col) == (row, col)
-    assert _rect(panel, "cell") == pytest.approx((col * 16, row * 16, col * 16 + 16, row * 16 + 16))
+    assert layer_rect(panel.canvas, "cell") == pytest.approx((col * 16, row * 16, col * 16 + 16, row * 16 + 16))
     expected = D.responsible(sc.boxes, panel.run.raw, 7, 2, 3, image_size=(112, 112))
     assert cell.owner == expected.predictor[0] and cell.object == 0
     np.testing.assert_allclose(cell.predictors, panel.run.raw[row, col, :10].reshape(2, 5))

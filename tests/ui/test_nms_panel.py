@@ -9,19 +9,14 @@ from PySide6.QtCore import Qt
 
 from cvexplorer import boxes as B
 
+from .helpers import layer_rect
+
 # A (0.9) and B (0.8) overlap with IoU 0.81; C (0.7) stands apart.
 HAND = [(100, 100, 300, 300, 0.9), (110, 110, 310, 310, 0.8), (500, 400, 650, 560, 0.7)]
 
 
 def _state_column(panel):
     return panel.table.state_texts()
-
-
-def _path_rect(panel, layer):
-    items = panel.canvas.layer_items(layer)
-    assert len(items) == 1
-    r = items[0].path().boundingRect()
-    return [r.left(), r.top(), r.right(), r.bottom()]
 
 
 def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
@@ -36,8 +31,8 @@ def test_stepping_suppresses_the_expected_box(make_panel, qtbot):
     assert set(_state_column(panel).values()) == {"waiting"}
     player.step_forward()
     assert _state_column(panel) == {"#0": "current", "#1": "suppressed", "#2": "waiting"}
-    assert _path_rect(panel, "state1") == [100, 100, 300, 300]   # the current pick
-    assert _path_rect(panel, "supp_now") == [110, 110, 310, 310]  # B suppressed now
+    assert layer_rect(panel.canvas, "state1", single=True) == (100, 100, 300, 300)   # the current pick
+    assert layer_rect(panel.canvas, "supp_now", single=True) == (110, 110, 310, 310)  # B suppressed now
     iou_texts = panel.canvas.label_texts("iou_hot")
     assert iou_texts == [f"IoU {B.iou_matrix([HAND[0][:4]], [HAND[1][:4]])[0, 0]:.2f}"]
     assert panel.counter.text() == "2 of 3 IoUs" and "N(N−1)/2 = 3" in panel.card.substituted.text()

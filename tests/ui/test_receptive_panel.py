@@ -7,17 +7,12 @@ import pytest
 
 from cvexplorer import receptive as R
 
+from .helpers import layer_rect
+
 
 @pytest.fixture
 def panel(make_panel):
     return make_panel("receptive-field")
-
-
-def _rect(panel, name):
-    items = panel.canvas.layer_items(name)
-    assert items, f"layer {name} is empty"
-    r = items[0].path().boundingRect()
-    return (r.x(), r.y(), r.x() + r.width(), r.y() + r.height())
 
 
 def test_opens_on_resnet50_with_a_grid(panel):
@@ -36,7 +31,7 @@ def test_click_a_cell_draws_the_expected_box(panel, qtbot):
     panel.canvas.clicked.emit(41.0, 22.0, 1, 0)
     assert panel.cell == (5, 10)
     assert panel.box == R.rf_box(stack, 3, 5, 10) == (37, 17, 47, 27)
-    assert _rect(panel, "rf") == pytest.approx((37, 17, 47, 27))
+    assert layer_rect(panel.canvas, "rf") == pytest.approx((37, 17, 47, 27))
     assert not panel.canvas.layer_items("pad")  # inside the image: no padding
     erf = panel.canvas.layer_items("erf")[0]
     assert erf.image.shape[:2] == (10, 10)
