@@ -11,7 +11,7 @@ from cvexplorer import homography as hg
 
 from ...widgets.canvas import ImageCanvas
 
-__all__ = ["ManualView", "CORNER_NAMES"]
+__all__ = ["ManualView", "ManualMode", "CORNER_NAMES"]
 
 CORNER_NAMES = ("1 top-left", "2 top-right", "3 bottom-right", "4 bottom-left")
 
@@ -84,3 +84,28 @@ class ManualView(QSplitter):
                 self.error = str(exc)
                 self.rectified.clear_overlays()
         self.changed.emit()
+
+
+class ManualMode:
+    """Mixed into the stitching panel: the Manual tab's corners, driven through ``self.manual`` (a ManualView)."""
+
+    def _init_manual(self) -> None:
+        img = self.manual_image if self.manual_image is not None else self.images[0]
+        corners = hg.document_corners((img.shape[1], img.shape[0])) if self.source_name.startswith("built-in") else None
+        self.manual.set_image(img, corners)
+
+    def clear_manual_points(self) -> None:
+        """Forget the clicked corners (the next click is corner 1)."""
+        self.manual.clear()
+
+    def add_manual_point(self, x: float, y: float) -> None:
+        """Add a clicked corner (a fifth click starts a new quadrilateral)."""
+        self.manual.add(x, y)
+
+    def _on_target_size(self, *_) -> None:
+        self.manual.target_size = self.controls.target_size()
+        self.manual.update_view()
+
+    def _on_manual_changed(self) -> None:
+        if self.current_tab() == "Manual":
+            self.texts.render()

@@ -31,7 +31,7 @@ from ..base import Panel
 from .cards import CardTexts
 from .controls import SOURCES, StitchingControls
 from .jobs import JobBanner, builtin_source, pair_job, stitch_job, warp_job
-from .manual import ManualView
+from .manual import ManualMode, ManualView
 from .opening import OpenImages
 from .views import RansacPlot, ResultCard, draw_blend, draw_hypothesis, draw_matches, draw_panorama, draw_waiting
 from .wide_tab import KEY as WIDE_KEY
@@ -44,7 +44,7 @@ TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual", "Wide panoram
 KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano", "wide": WIDE_KEY}
 
 
-class PanelWidget(OpenImages, Panel):
+class PanelWidget(OpenImages, ManualMode, Panel):
     accepts_images = True
     demo_replaces_input = True  # the demo stitches the built-in views
 
@@ -344,28 +344,6 @@ class PanelWidget(OpenImages, Panel):
         res = self.stitch_result
         if res is not None and res.blend is not None:
             draw_panorama(self.pano_canvas, res, [im.shape for im in self.images], blend, seams, th)
-
-    # ---- manual mode -------------------------------------------------------------------------------
-    def _init_manual(self) -> None:
-        img = self.manual_image if self.manual_image is not None else self.images[0]
-        corners = hg.document_corners((img.shape[1], img.shape[0])) if self.source_name.startswith("built-in") else None
-        self.manual.set_image(img, corners)
-
-    def clear_manual_points(self) -> None:
-        """Forget the clicked corners (the next click is corner 1)."""
-        self.manual.clear()
-
-    def add_manual_point(self, x: float, y: float) -> None:
-        """Add a clicked corner (a fifth click starts a new quadrilateral)."""
-        self.manual.add(x, y)
-
-    def _on_target_size(self, *_) -> None:
-        self.manual.target_size = self.controls.target_size()
-        self.manual.update_view()
-
-    def _on_manual_changed(self) -> None:
-        if self.current_tab() == "Manual":
-            self.texts.render()
 
     # ---- player, lessons, demo ---------------------------------------------------------------------
     def player(self):  # noqa: D401 - Panel hook
