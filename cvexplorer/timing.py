@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-import numpy as np
 
 __all__ = ["Sample", "StageStats", "LatencyRecorder", "Stages", "stopwatch", "RECORDER"]
 
@@ -113,6 +112,8 @@ class LatencyRecorder:
                 if not samples:
                     continue
                 warm = [s.ms for s in samples if not s.cold] or [s.ms for s in samples]
+                import numpy as np  # here, not at import: the window paints before NumPy loads
+
                 p50, p95 = (float(v) for v in np.percentile(np.asarray(warm, float), (50, 95)))
                 st = StageStats(
                     panel=key[0], stage=key[1], device=samples[-1].device, count=len(samples),

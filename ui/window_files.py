@@ -8,11 +8,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from cvexplorer import stereo
-from cvexplorer.imageio import ImageLoadError, load_image_info
-
-from .capture import RecordDialog, save_panel_png
-from .lessons import apply_lesson, save_lesson
+# The engine, NumPy and OpenCV are imported by the actions that use them, not here: the window
+# is on screen before they load (start-up paints its first frame without them).
 
 __all__ = ["FileActions", "IMAGE_FILTER"]
 
@@ -58,6 +55,8 @@ class FileActions:
             note = " ".join(info.notes)
             self.ctx.status(f"{Path(path).name}: {w}×{h} pixels. {note}".strip())
 
+        from cvexplorer.imageio import load_image_info
+
         self.ctx.workers.submit("open-image", load_image_info, path, on_done=self.ctx.guard(done, "Open image"),
                                 on_error=lambda e: self.ctx.report_error(e, "Open image"))
 
@@ -66,6 +65,9 @@ class FileActions:
         if panel is None or not panel.accepts_stereo:
             self.show_panel("stereo")
             panel = self.current_panel()
+
+        from cvexplorer import stereo
+        from cvexplorer.imageio import ImageLoadError, load_image_info
 
         def load(ps):
             return [load_image_info(p).rgb for p in ps]
@@ -129,15 +131,21 @@ class FileActions:
         panel = self.current_panel()
         path, _ = QFileDialog.getSaveFileName(self, "Save PNG of panel", f"{self.current_id}.png", "PNG (*.png)")
         if path:
+            from .capture import save_panel_png
+
             out = save_panel_png(panel, path)
             self.ctx.status(f"Saved {out}.")
 
     def record_dialog(self) -> None:
+        from .capture import RecordDialog
+
         RecordDialog(self.current_panel(), self.ctx, self).open()
 
     def save_lesson_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save lesson", f"{self.current_id}-lesson.json", "Lesson (*.json)")
         if path:
+            from .lessons import save_lesson
+
             panel = self.current_panel()
             save_lesson(path, self.current_id, panel.state(), theme=self.ctx.theme.name,
                         image=panel.image_path)
@@ -149,4 +157,6 @@ class FileActions:
             self.open_lesson(path)
 
     def open_lesson(self, path: str) -> None:
+        from .lessons import apply_lesson
+
         apply_lesson(self, path)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QLabel
 
 from cvexplorer.imageio import save_png
 from cvexplorer.ui.app import MainWindow, make_settings
@@ -30,6 +31,35 @@ def test_window_has_sidebar_menus_dock_and_welcome(win):
     assert menus == ["File", "View", "Help"]
     assert win.dock.isVisible()
     assert set(win.panel("welcome").cards) == set(panel_ids()) - {"welcome"}
+
+
+def test_welcome_cards_get_their_pictures_from_a_worker(win):
+    """The card PNGs are decoded off the GUI thread; once it is done every card shows its picture."""
+    from cvexplorer.ui.panels.welcome import thumbnail_path
+
+    welcome = win.panel("welcome")
+    assert welcome.wait_idle(30)
+    shown = [pid for pid, card in welcome.cards.items()
+             if any(lab.pixmap() is not None and not lab.pixmap().isNull() for lab in card.findChildren(QLabel))]
+    assert sorted(shown) == sorted(pid for pid in welcome.cards if thumbnail_path(pid).is_file())
+    assert len(shown) >= 10  # the PNGs are committed
+
+
+def test_the_window_paints_before_numpy_and_opencv_load(tmp_path):
+    """Start-up shows the window first: NumPy, OpenCV and pyqtgraph load with the first panel that needs them."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from cvexplorer.ui.app import MainWindow, ensure_app\n"
+            "app = ensure_app(); w = MainWindow(); w.show(); app.processEvents(); w.grab()\n"
+            "print(sorted(m for m in ('numpy', 'cv2', 'pyqtgraph', 'onnxruntime') if m in sys.modules))\n"
+            "w.ctx.workers.shutdown(2000)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CVEXPLORER_SETTINGS": str(tmp_path / "s.ini")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_every_registered_panel_opens(win, qtbot):

@@ -8,14 +8,16 @@ lessons and the soak test for free by overriding what applies.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..context import AppContext
 from ..frame import PanelFrame
 from ..themes import Theme
+
+if TYPE_CHECKING:  # NumPy is not needed to build the window (it paints before NumPy loads)
+    import numpy as np
 
 __all__ = ["Panel"]
 

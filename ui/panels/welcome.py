@@ -6,13 +6,14 @@ built-in sample by ``tools/make_thumbnails.py`` and committed, so start-up rende
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
 from ..registry import PANELS
+from ..themes import assets_folder
 from ..widgets.text import ElidedLabel, WrapLabel
 from .base import Panel
 
@@ -21,25 +22,37 @@ __all__ = ["PanelWidget", "thumbnail_path"]
 _COLUMNS = 3
 
 
-def thumbnail_path(panel_id: str):
+def thumbnail_path(panel_id: str) -> Path:
     """Where the card picture of ``panel_id`` lives (it may be missing in a source checkout)."""
-    return resources.files("cvexplorer.assets") / f"thumb-{panel_id}.png"
+    return Path(assets_folder()) / f"thumb-{panel_id}.png"
+
+
+def _read_pictures(paths: dict) -> dict[str, QImage]:
+    """The card pictures that exist, decoded (QImage, unlike QPixmap, may be made off the GUI thread)."""
+    return {pid: QImage(str(p)) for pid, p in paths.items() if p.is_file()}
 
 
 class _Thumb(QLabel):
     """A picture that scales to the room its card has, keeping its aspect ratio."""
 
-    def __init__(self, pixmap: QPixmap) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._pixmap = pixmap
+        self._pixmap = QPixmap()
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802
+    def set_picture(self, pixmap: QPixmap) -> None:
+        self._pixmap = pixmap
+        self._fit()
+
+    def _fit(self) -> None:
         if not self._pixmap.isNull() and self.width() > 8 and self.height() > 8:
             self.setPixmap(self._pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                Qt.TransformationMode.SmoothTransformation))
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        self._fit()
         super().resizeEvent(ev)
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -58,6 +71,7 @@ class PanelWidget(Panel):
         grid = QGridLayout()
         grid.setSpacing(10)
         self.cards: dict[str, QPushButton] = {}
+        self._thumbs: dict[str, _Thumb] = {}
         specs = [p for p in PANELS if p.id != "welcome"]
         for i, spec in enumerate(specs):
             card = self._card(spec)
@@ -75,6 +89,13 @@ class PanelWidget(Panel):
         lay.addWidget(intro)
         lay.addLayout(grid, 1)
         lay.addWidget(shortcuts)
+        # Eleven PNGs take ~20 ms to decode: a worker reads them while the window paints its first frame.
+        paths = {pid: thumbnail_path(pid) for pid in self.cards}
+        ctx.workers.submit("welcome-pictures", _read_pictures, paths, on_done=self._show_pictures)
+
+    def _show_pictures(self, images: dict[str, QImage]) -> None:
+        for pid, image in images.items():
+            self._thumbs[pid].set_picture(QPixmap.fromImage(image))
 
     def _card(self, spec) -> QPushButton:
         # A button holding a picture and labels: QPushButton's own text never wraps.
@@ -84,8 +105,7 @@ class PanelWidget(Panel):
         b.setMinimumHeight(60)
         b.setToolTip(f"{spec.title}: {spec.description}")
         b.clicked.connect(lambda _=False, pid=spec.id: self.ctx.open_panel(pid))
-        path = thumbnail_path(spec.id)
-        thumb = _Thumb(QPixmap(str(path)) if path.is_file() else QPixmap())
+        thumb = self._thumbs[spec.id] = _Thumb()
         name = ElidedLabel(spec.title, "Title")
         name.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         inner = QVBoxLayout(b)

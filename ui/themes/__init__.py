@@ -7,6 +7,7 @@ colours taken from the colour-blind-safe Okabe-Ito palette.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 __all__ = ["Theme", "THEMES", "OKABE_ITO", "FONT_ROLES", "get_theme"]
@@ -38,6 +39,25 @@ _ROLES = {
     "ignored": OKABE_ITO["yellow"], "highlight": OKABE_ITO["yellow"],
     "accent": OKABE_ITO["blue"], "padding": OKABE_ITO["purple"], "other": OKABE_ITO["purple"],
 }
+
+
+@functools.lru_cache(maxsize=1)
+def assets_folder() -> str:
+    """The folder of the shipped pictures (``cvexplorer.assets``), looked up once.
+
+    The import system's spec gives it without loading ``importlib.resources`` (milliseconds of
+    start-up); the resources API is the fallback for a loader that does not expose a folder.
+    """
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("cvexplorer.assets")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if os.path.isdir(folder):
+            return str(folder)
+    from importlib import resources
+
+    return str(resources.files("cvexplorer.assets"))
 
 
 @dataclass(frozen=True)
@@ -138,10 +158,8 @@ class Theme:
 
     def _arrow(self, direction: str) -> str:
         """The spin-box arrow picture in this theme's text colour (QSS needs a file; they ship in assets/)."""
-        from importlib import resources
-
         shade = "white" if _luminance(self.fg) > 0.5 else "black"
-        return str(resources.files("cvexplorer.assets") / f"arrow-{direction}-{shade}.svg").replace("\\", "/")
+        return (assets_folder() + f"/arrow-{direction}-{shade}.svg").replace("\\", "/")
 
     @property
     def qss(self) -> str:

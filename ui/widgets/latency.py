@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -61,14 +60,9 @@ class LatencyDock(QDockWidget):
         self.export_btn.clicked.connect(self.export_csv)
         self.env = QLabel("")
         self.env.setObjectName("Muted")
-        self.table = QTableWidget(0, len(_COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(_COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(self.table.horizontalHeader().ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        # the sparkline is built with the first timings: pyqtgraph's import and a PlotWidget are a good
-        # part of the app's start-up, and an empty dock shows one line
+        # the table and the sparkline are built with the first timings: pyqtgraph's import, a PlotWidget
+        # and a first QTableWidget are a good part of the app's start-up, and an empty dock shows one line
+        self.table = None
         self.plot = None
         self._y_top = 40.0
         self._curves: dict = {}
@@ -83,12 +77,11 @@ class LatencyDock(QDockWidget):
         tools.addWidget(self.env, 1)
         tools.addWidget(self.opencl)
         tools.addWidget(self.export_btn)
-        self._row = row = QHBoxLayout()
-        row.addWidget(self.table, 3)
+        self._row = QHBoxLayout()
         dl = QVBoxLayout(self.details)
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addLayout(tools)
-        dl.addLayout(row, 1)
+        dl.addLayout(self._row, 1)
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 2, 4, 2)
         lay.addLayout(top)
@@ -100,6 +93,19 @@ class LatencyDock(QDockWidget):
         self._timer.start()
         self._env_known = False  # asked of OpenCV (an import) when the details first open
         self.details_btn.toggled.connect(self._init_env)
+
+    def _ensure_table(self) -> QTableWidget:
+        """The per-stage table (built once, before the sparkline so it keeps the left place)."""
+        if self.table is None:
+            self.table = QTableWidget(0, len(_COLUMNS))
+            self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+            self.table.verticalHeader().hide()
+            self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            header = self.table.horizontalHeader()
+            header.setSectionResizeMode(header.ResizeMode.ResizeToContents)
+            header.setStretchLastSection(True)
+            self._row.insertWidget(0, self.table, 3)
+        return self.table
 
     def _ensure_plot(self):
         """The sparkline of the last 60 runs per stage, with the 60 and 30 fps budget lines (built once)."""
@@ -181,7 +187,8 @@ class LatencyDock(QDockWidget):
         t0 = time.perf_counter()
         self._seen_version = self.recorder.version
         stats = self.recorder.stats(self.panel_id) if self.panel_id else []
-        self.table.setRowCount(len(stats))
+        if stats or self.table is not None:
+            self._ensure_table().setRowCount(len(stats))
         warnings = []
         for r, s in enumerate(stats):
             cells = (s.stage, s.device, f"{s.last_ms:.2f}", f"{s.p50_ms:.2f}", f"{s.p95_ms:.2f}",
@@ -199,6 +206,8 @@ class LatencyDock(QDockWidget):
                 warnings.append(f"{s.stage}: {s.note}")
         if stats:
             self._ensure_plot()
+            import numpy as np  # here, like pyqtgraph: the window paints its first frame before NumPy loads
+
         names = {s.stage for s in stats}
         for stage in list(self._curves):
             if stage not in names:
@@ -241,5 +250,6 @@ class LatencyDock(QDockWidget):
 
     def stage_rows(self) -> list[tuple[str, ...]]:
         """The table's text, row by row (tests read what the user reads)."""
-        return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
-                for r in range(self.table.rowCount())]
+        table = self._ensure_table()
+        return [tuple(table.item(r, c).text() for c in range(table.columnCount()))
+                for r in range(table.rowCount())]
