@@ -66,20 +66,22 @@ def _still_life(w: int, h: int, seed: int) -> np.ndarray:
     if w < 16 or h < 16:
         raise ValueError(f"A still life needs at least 16×16 pixels, not {w}×{h}.")
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = np.zeros((h, w, 3), np.float32)
+    # Coordinates as a column and a row (broadcast, not two full frames); every effect that covers
+    # one object is computed in that object's rectangle only.
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    xx = np.arange(w, dtype=np.float32)[None, :]
     horizon = int(0.5 * h)
     # Wall: warm paint lit from the upper right, with a plaster texture.
     light = 1.0 - 0.35 * np.hypot((xx - 0.8 * w) / w, (yy - 0.1 * h) / h)
-    wall = np.array([205, 190, 165], np.float32) * light[..., None]
-    wall += 6.0 * _noise(h, w, rng, 3)[..., None]
-    img[:] = wall
-    # Desk: wood grain from warped sinusoids.
-    warp = 18.0 * _noise(h, w, rng, 40)
-    grain = 0.5 + 0.5 * np.sin((yy * 0.9 + warp + 0.02 * xx) * 0.35)
-    wood = np.stack([120 + 50 * grain, 72 + 32 * grain, 40 + 18 * grain], -1)
-    wood *= (0.75 + 0.35 * (yy / h))[..., None]
-    img[horizon:] = wood[horizon:]
+    img = np.array([205, 190, 165], np.float32) * light[..., None]
+    img += 6.0 * _noise(h, w, rng, 3)[..., None]
+    # Desk: wood grain from warped sinusoids (the noise is drawn for the whole frame, as the seed expects).
+    warp = 18.0 * _noise(h, w, rng, 40)[horizon:]
+    grain = 0.5 + 0.5 * np.sin((yy[horizon:] * 0.9 + warp + 0.02 * xx) * 0.35)
+    wood = img[horizon:]
+    for c, (base, amp) in enumerate(((120, 50), (72, 32), (40, 18))):
+        wood[..., c] = base + amp * grain
+    wood *= (0.75 + 0.35 * (yy[horizon:] / h))[..., None]
     img[horizon - 3:horizon + 3] *= 0.6  # desk edge
 
     def box(name):
@@ -87,12 +89,18 @@ def _still_life(w: int, h: int, seed: int) -> np.ndarray:
         return int(x0 * w), int(y0 * h), int(x1 * w), int(y1 * h)
 
     def shadow(x0, y0, x1, y1):
-        mask = np.zeros((h, w), np.float32)
-        cv2.ellipse(mask, ((x0 + x1) // 2 + (x1 - x0) // 6, y1), ((x1 - x0) // 2 + 6, max(4, (y1 - y0) // 8)),
-                    0, 0, 360, 1.0, -1)
+        # A blurred ellipse darkens the desk under the object; outside its rectangle (the ellipse
+        # plus the blur's reach) the mask is zero, so only that rectangle is drawn and blurred.
         k = max(3, (w // 80) | 1)
+        c = ((x0 + x1) // 2 + (x1 - x0) // 6, y1)
+        ax = ((x1 - x0) // 2 + 6, max(4, (y1 - y0) // 8))
+        m = 2 * k + 2
+        rx0, ry0 = max(0, c[0] - ax[0] - m), max(0, c[1] - ax[1] - m)
+        rx1, ry1 = min(w, c[0] + ax[0] + m + 1), min(h, c[1] + ax[1] + m + 1)
+        mask = np.zeros((ry1 - ry0, rx1 - rx0), np.float32)
+        cv2.ellipse(mask, (c[0] - rx0, c[1] - ry0), ax, 0, 0, 360, 1.0, -1)
         mask = cv2.GaussianBlur(mask, (k * 2 + 1, k * 2 + 1), 0)
-        img[:] *= (1.0 - 0.45 * mask)[..., None]
+        img[ry0:ry1, rx0:rx1] *= (1.0 - 0.45 * mask)[..., None]
 
     # Window with sky and a distant hill.
     x0, y0, x1, y1 = box("window")
@@ -122,12 +130,14 @@ def _still_life(w: int, h: int, seed: int) -> np.ndarray:
     for k in range(1, 6):
         yk = y1 - (y1 - y0) // 4 + k * (y1 - y0) // 26
         cv2.line(img, (x0, yk), (x1 - (x1 - x0) // 30, yk), (200, 190, 170), 1)
-    # OpenCV 5 draws text on 8-bit images only: draw a mask, then blend it into the float canvas.
-    text = np.zeros((h, w), np.uint8)
-    cv2.putText(text, "VISION", (x0 + (x1 - x0) // 6, y0 + (y1 - y0) // 2), cv2.FONT_HERSHEY_DUPLEX,
+    # OpenCV 5 draws text on 8-bit images only: draw a mask, then blend it into the float canvas
+    # (the mask is the book's rectangle: the title stays on the cover).
+    text = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.putText(text, "VISION", ((x1 - x0) // 6, (y1 - y0) // 2), cv2.FONT_HERSHEY_DUPLEX,
                 (x1 - x0) / 260.0, 255, max(1, w // 640), cv2.LINE_AA)
     a = (text.astype(np.float32) / 255.0)[..., None]
-    img[:] = img * (1 - a) + np.array([240, 210, 120], np.float32) * a
+    cover = img[y0:y1, x0:x1]
+    cover[:] = cover * (1 - a) + np.array([240, 210, 120], np.float32) * a
     # Mug: a cylinder with a handle, shaded left to right.
     x0, y0, x1, y1 = box("mug")
     shadow(x0, y0, x1, y1)
@@ -141,11 +151,13 @@ def _still_life(w: int, h: int, seed: int) -> np.ndarray:
     x0, y0, x1, y1 = box("apple")
     shadow(x0, y0, x1, y1)
     cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, min(x1 - x0, y1 - y0) / 2
-    d = np.hypot(xx - cx, yy - cy)
-    inside = d <= r
-    hl = np.clip(1 - np.hypot(xx - cx + 0.35 * r, yy - cy + 0.35 * r) / (1.6 * r), 0, 1)
+    ax0, ay0 = max(0, int(cx - r) - 1), max(0, int(cy - r) - 1)  # the disc's rectangle
+    ax1, ay1 = min(w, int(cx + r) + 2), min(h, int(cy + r) + 2)
+    ay, ax = yy[ay0:ay1], xx[:, ax0:ax1]
+    inside = np.hypot(ax - cx, ay - cy) <= r
+    hl = np.clip(1 - np.hypot(ax - cx + 0.35 * r, ay - cy + 0.35 * r) / (1.6 * r), 0, 1)
     apple = np.stack([150 + 100 * hl, 25 + 60 * hl, 20 + 40 * hl], -1)
-    img[inside] = apple[inside]
+    img[ay0:ay1, ax0:ax1][inside] = apple[inside]
     cv2.line(img, (int(cx), int(cy - r)), (int(cx + r / 5), int(cy - 1.3 * r)), (70, 50, 20), max(2, int(r / 8)))
     # Phone: dark rounded slab with a reflective screen.
     x0, y0, x1, y1 = box("phone")

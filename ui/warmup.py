@@ -1,0 +1,55 @@
+"""After the window is on screen: import what the panels need, mostly in a background thread."""
+
+from __future__ import annotations
+
+__all__ = ["WARM_UP_MODULES", "GUI_THREAD_MODULES", "warm_up_imports"]
+
+#: What panels import on first open, loaded off the GUI thread (pure Python or C libraries, no Qt).
+WARM_UP_MODULES = ("numpy", "cv2", "cvexplorer.imageio", "cvexplorer.samples.scenes", "cvexplorer.boxes",
+                   "cvexplorer.conv", "cvexplorer.stereo", "cvexplorer.runtime")
+#: Qt-based modules: imported on the GUI thread once the others are in (an idle ~0.1 s, not at a click).
+GUI_THREAD_MODULES = ("cvexplorer.ui.widgets.pg", "cvexplorer.ui.widgets.canvas")
+
+_keep = []  # the relay lives as long as the thread may call it
+
+
+def warm_up_imports(on_done=None) -> None:
+    """Import NumPy, OpenCV and the engine in a background thread after the window is on screen.
+
+    The window paints without them (start-up is faster); this way the first panel a user opens
+    does not wait for them on the GUI thread either (~0.3 s). pyqtgraph defines Qt classes, so it
+    follows on the GUI thread when the thread is done. Best effort: an import that fails here
+    fails again, with its sentence, where a panel needs it. ``on_done()`` runs on the GUI thread.
+    """
+    import importlib
+    import threading
+
+    from PySide6.QtCore import QObject, Qt, Signal
+
+    class Relay(QObject):
+        finished = Signal()
+
+    relay = Relay()
+    _keep.append(relay)
+
+    def on_gui_thread() -> None:
+        for name in GUI_THREAD_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported where it is really needed
+                break
+        _keep.remove(relay)
+        if on_done is not None:
+            on_done()
+
+    relay.finished.connect(on_gui_thread, Qt.ConnectionType.QueuedConnection)
+
+    def work() -> None:
+        for name in WARM_UP_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported where it is really needed
+                break
+        relay.finished.emit()
+
+    threading.Thread(target=work, name="cvexplorer-warm-up", daemon=True).start()
