@@ -80,12 +80,14 @@ def test_loading_files_reports_skipped_lines(make_panel, tmp_path, ctx):
     p = tmp_path / "pred.txt"
     p.write_text("0 0.5 0.5 0.2 0.2 0.9\n0 0.52 0.5 0.2 0.2 0.8\nbroken line\n")
     panel.load_file(p)
+    assert panel.wait_idle(30)
     assert panel.source_kind == "file" and len(panel.boxes) == 2
     assert messages and "line 3" in messages[-1]
     assert panel.player().trace.final.tolist() == [0]
     bad = tmp_path / "bad.json"
     bad.write_text("[{")
     panel.load_file(bad)
+    assert panel.wait_idle(30)
     assert "not valid JSON" in messages[-1] and len(panel.boxes) == 2  # the old input stays
 
 
@@ -136,7 +138,7 @@ def _yolo_file(path, n, seed=0):
     return path
 
 
-def test_loading_while_a_step_is_shown_never_mixes_two_inputs(make_panel, tmp_path, ctx, monkeypatch):
+def test_loading_while_a_step_is_shown_never_mixes_two_inputs(make_panel, tmp_path, ctx, monkeypatch, qtbot):
     """Issue 26: 20 000 detections loaded while a step of the 20-box scenario is on screen; stepping,
     a theme change and presentation mode before the result lands draw the old input, whole."""
     import threading
@@ -156,7 +158,9 @@ def test_loading_while_a_step_is_shown_never_mixes_two_inputs(make_panel, tmp_pa
 
     monkeypatch.setattr(B, "nms_overview", held)
     panel.load_file(_yolo_file(tmp_path / "big.txt", 20000))
-    assert ctx.workers.is_busy("nms") and "20000" in panel.frame.banner.message()
+    assert "big.txt" in panel.frame.banner.message()  # the file is read in a worker first
+    qtbot.waitUntil(lambda: ctx.workers.is_busy("nms"), timeout=60000)
+    assert "20000" in panel.frame.banner.message()
     for act in (panel.player().step_forward, panel.player().step_back,
                 lambda: ctx.set_theme(THEMES["projector"]), lambda: panel.set_presentation(True),
                 panel.player().last, lambda: ctx.set_theme(THEMES["dark"]), lambda: panel.set_presentation(False)):
@@ -177,6 +181,41 @@ def test_loading_while_a_step_is_shown_never_mixes_two_inputs(make_panel, tmp_pa
     release.set()
     assert panel.wait_idle(120)
     assert panel.source_kind == "crowd" and panel.trace.meta["n_boxes"] == len(panel.overview.boxes) < 100
+
+
+def test_a_detection_file_is_read_in_a_worker_with_cancel(make_panel, tmp_path, ctx, monkeypatch):
+    """Issue 26: a 16 MB COCO file took half a second on the GUI thread; now a worker reads it, the
+    input on screen stays meanwhile, Cancel keeps it, and choosing another input drops the file."""
+    import threading
+
+    panel = make_panel("nms")
+    before = panel.boxes.copy()
+    gate = threading.Event()
+    real = B.load_detections
+
+    def slow(*args, **kwargs):  # the file is "still being read" until the test opens the gate
+        gate.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(B, "load_detections", slow)
+    path = _yolo_file(tmp_path / "dets.txt", 40)
+    panel.load_file(path)
+    assert ctx.workers.is_busy("nms-load") and "dets.txt" in panel.frame.banner.message()
+    assert np.array_equal(panel.boxes, before) and panel.source_kind != "file"
+    panel.frame.banner.cancel_btn.click()  # Cancel: the file never lands
+    assert panel.frame.banner.message() == ""
+    gate.set()
+    assert panel.wait_idle(30)
+    assert np.array_equal(panel.boxes, before) and ctx.errors == []
+    gate.clear()
+    panel.load_file(path)
+    panel.restore_state({"source": "crowd"})  # another input chosen while the file is read
+    gate.set()
+    assert panel.wait_idle(30)
+    assert panel.source_kind == "crowd" and panel.trace.meta["n_boxes"] == len(panel.boxes) < 100
+    panel.load_file(path)  # and read to the end, it becomes the input
+    assert panel.wait_idle(30)
+    assert panel.source_kind == "file" and len(panel.boxes) == 40
 
 
 def _hand_drawn(panel, scores=(0.8, 0.8, 0.8)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
@@ -10,7 +12,7 @@ from cvexplorer.text import parse_number
 
 from .controls import DRAWN
 
-__all__ = ["BoxInputs"]
+__all__ = ["BoxInputs", "LOAD_JOB", "read_detections"]
 
 
 class BoxInputs:
@@ -69,22 +71,51 @@ class BoxInputs:
             self.load_file(path)
 
     def load_file(self, path) -> None:
-        """Load COCO results JSON or YOLO text lines over the current image."""
+        """Load COCO results JSON or YOLO text lines over the current image.
+
+        Read in a worker (a 16 MB COCO file takes half a second), with progress and Cancel in the
+        banner; the input on screen stays until the file is read. Choosing another input meanwhile
+        drops the file (``_set_input`` cancels :data:`LOAD_JOB`)."""
         h, w = self.image.shape[:2]
-        try:
-            d = B.load_detections(path, image_size=(w, h))
-        except (ValueError, OSError) as exc:
-            self.ctx.report_error(exc, "loading detections")
-            return
-        keep = np.ones(len(d), bool)
-        msg = f"Loaded {len(d)} detections from {d.source}"
-        if d.image_ids is not None and len(set(map(str, d.image_ids))) > 1:
-            first = d.image_ids[0]
-            keep = np.array([str(i) == str(first) for i in d.image_ids])
-            msg += f"; the file covers {len(set(map(str, d.image_ids)))} images, showing image_id {first} ({keep.sum()})"
+        self.frame.banner.show_progress(f"Reading detections from {Path(path).name}…", cancel=self._cancel_load)
+        self.ctx.workers.submit(LOAD_JOB, read_detections, path, (w, h),
+                                on_done=self.ctx.guard(self._loaded, "loading detections"),
+                                on_error=self._load_failed)
+
+    def _cancel_load(self) -> None:
+        self.ctx.workers.cancel(LOAD_JOB)
+        self.frame.banner.clear("progress")
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.frame.banner.clear("progress")
+        self.ctx.report_error(exc, "loading detections")
+
+    def _loaded(self, loaded: tuple) -> None:
+        d, keep, msg = loaded
+        self.frame.banner.clear("progress")
         if d.problems:
-            msg += f"; skipped {len(d.problems)}: " + "; ".join(d.problems[:3]) + (" …" if len(d.problems) > 3 else "")
             self.ctx.report_error(msg, "loading detections")
         else:
             self.ctx.status(msg)
         self.set_detections(d.boxes[keep], d.scores[keep], d.classes[keep], note=msg)
+
+
+#: The worker key of a detection file being read.
+LOAD_JOB = "nms-load"
+
+
+def read_detections(path, image_size: tuple[int, int]):
+    """The worker's part of :meth:`BoxInputs.load_file`: the file's detections, which of them to show
+    (a file covering several images shows its first ``image_id``), and the sentence that says so."""
+    d = B.load_detections(path, image_size=image_size)
+    keep = np.ones(len(d), bool)
+    msg = f"Loaded {len(d)} detections from {d.source}"
+    if d.image_ids is not None:
+        ids = np.asarray([str(i) for i in d.image_ids])
+        distinct = len(np.unique(ids))
+        if distinct > 1:
+            keep = ids == ids[0]
+            msg += f"; the file covers {distinct} images, showing image_id {d.image_ids[0]} ({keep.sum()})"
+    if d.problems:
+        msg += f"; skipped {len(d.problems)}: " + "; ".join(d.problems[:3]) + (" …" if len(d.problems) > 3 else "")
+    return d, keep, msg

@@ -31,7 +31,7 @@ from ...widgets.player import TracePlayer
 from ...workers import Debouncer
 from ..base import Panel
 from .controls import DRAWN, FILE, NmsControls
-from .inputs import BoxInputs
+from .inputs import LOAD_JOB, BoxInputs
 from .table import BoxTable
 from .views import MainView, NmsCard, StepPainter
 
@@ -142,6 +142,7 @@ class PanelWidget(BoxInputs, Panel):
 
     # -- inputs -------------------------------------------------------------------------------------
     def _set_input(self, inp: NmsInput, *, keep_index: bool = False) -> None:
+        self.ctx.workers.cancel(LOAD_JOB)  # a detection file still being read would describe another input
         previous = self.input
         self.input = inp
         try:
