@@ -8,6 +8,8 @@ the seed alone (its surroundings "probably background"), and a box 15 % larger t
 swallowed the desk under the mug and the apple. Each answer keeps the
 part connected to the click, loses thin strands (a 5 px opening) and has its holes filled; the answer
 whose outline lies on the strongest image edges (mean gradient magnitude along the boundary) wins.
+On a noisy photo the flood fill can stop after a few pixels; the guesses are then three boxes around
+the click (8, 15 and 25 % of the short side), each refined by GrabCut, chosen the same way.
 A box skips the guessing: GrabCut starts from it.
 """
 
@@ -26,7 +28,12 @@ __all__ = ["ClassicalSegmenter"]
 #: (name, margin around the seed's box as a share of its side, inside the box is "probably object",
 #: isotropic margin, the seed's eroded core is "surely object")
 _GUESSES = (("seed", 0.25, False, False, False), ("box", 0.15, True, True, True))
-_POOL = ThreadPoolExecutor(max_workers=len(_GUESSES), thread_name_prefix="grabcut")
+#: A seed under this share of the picture says nothing about the object's size (a flood fill stopped
+#: by noise); the guesses are then boxes of these shares of the short side around the click.
+_SMALL_SEED, _DEFAULT_BOXES = 0.002, (0.08, 0.15, 0.25)
+#: Answers under this share of the picture lose to any larger one.
+_MIN_ANSWER = 0.001
+_POOL = ThreadPoolExecutor(max_workers=len(_DEFAULT_BOXES), thread_name_prefix="grabcut")
 
 
 class ClassicalSegmenter:
@@ -153,6 +160,32 @@ class ClassicalSegmenter:
         roi = (slice(max(0, y0 - 2 * my), y1 + 2 * my), slice(max(0, x0 - 2 * mx), x1 + 2 * mx))
         return self._tidy(self._grabcut(gc, roi), pos)
 
+    def _best_guess(self, seed: np.ndarray, pos, neg) -> tuple[np.ndarray, str]:
+        """Refine the guesses in parallel; the answer whose outline lies on the strongest edges wins.
+
+        On a noisy photo (sensor noise, JPEG blocks) the flood fill can stop after a few pixels: the
+        seed then says nothing about the object's size, so the guesses become boxes of
+        :data:`_DEFAULT_BOXES` shares of the short side around the first click, each refined by
+        GrabCut. Answers under :data:`_MIN_ANSWER` of the picture only win when nothing larger came back
+        (a tiny mask's outline on texture can out-score a whole object's)."""
+        sh, sw = seed.shape
+        if seed.sum() >= _SMALL_SEED * sh * sw:
+            guesses = [(g[0], seed, g[1:]) for g in _GUESSES]
+        else:
+            x, y = int(pos[0][0]), int(pos[0][1])
+            guesses = []
+            for share in _DEFAULT_BOXES:
+                r = max(4, int(share * min(sh, sw)))
+                box = np.zeros_like(seed)
+                box[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1] = True
+                guesses.append((f"box {share:.0%} of the short side", box, (0.0, True, False, False)))
+        jobs = [_POOL.submit(self._guess, s, pos, neg, *opts) for _name, s, opts in guesses]
+        masks = [j.result() for j in jobs]
+        areas = [int(m.sum()) for m in masks]
+        scores = [self._edge_score(m) if a >= _MIN_ANSWER * sh * sw else -1.0 for m, a in zip(masks, areas)]
+        k = int(np.argmax(scores)) if max(scores) >= 0 else int(np.argmax(areas))
+        return masks[k], guesses[k][0]
+
     def _clicks(self, gc: np.ndarray, pos, neg) -> None:
         import cv2
 
@@ -196,11 +229,7 @@ class ClassicalSegmenter:
             seed = self._seed(pos)
             for x, y in neg:  # a "not object" click cuts its neighbourhood out of the seed
                 cv2.circle(seed.view(np.uint8), (int(x), int(y)), max(3, int(0.02 * max(sh, sw))), 0, -1)
-            jobs = [_POOL.submit(self._guess, seed, pos, neg, *g[1:]) for g in _GUESSES]
-            masks = [j.result() for j in jobs]
-            scores = [self._edge_score(m) for m in masks]
-            k = int(np.argmax(scores))
-            small_mask, self.guess = masks[k], _GUESSES[k][0]
+            small_mask, self.guess = self._best_guess(seed, pos, neg)
         t2 = time.perf_counter()
         h, w = self.image_hw
         full = cv2.resize(small_mask, (w, h), interpolation=cv2.INTER_NEAREST).view(bool) if (sh, sw) != (h, w) \
