@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 from typing import Sequence
 
-from .derivations import FAMILIES, derive
+import numpy as np
+
+from .derivations import FAMILIES, Derivation, derive
 
 __all__ = ["main", "build_parser"]
 
@@ -59,6 +63,44 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+_NOT_A_NUMBER = re.compile(r"∞|\binf\b|\bnan\b", re.IGNORECASE)
+
+
+def _numbers_finite(x) -> bool:
+    if isinstance(x, (bool, str)) or x is None:
+        return True
+    if isinstance(x, dict):
+        return all(_numbers_finite(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return all(_numbers_finite(v) for v in x)
+    if isinstance(x, (int, np.integer)):
+        return True
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True  # not a number
+
+
+def _all_finite(d: Derivation) -> bool:
+    """Every number in the answer, its plot data and its text is finite."""
+    data = d.as_dict()
+    return (_numbers_finite(data["value"]) and _numbers_finite(data["extra"])
+            and not any(_NOT_A_NUMBER.search(t) for t in (d.substitution, d.result, d.meaning)))
+
+
+def _not_finite(family: str, values: dict, d: Derivation | None) -> str:
+    """One sentence for an answer that is not a finite number, naming the input to change."""
+    if d is not None and d.not_finite:
+        return d.not_finite
+    for p in FAMILIES[family].params:
+        v = values[p.name]
+        if p.kind in ("int", "float") and not p.lo <= v <= p.hi:
+            return (f"The answer is not a finite number: {p.label} = {v:g} is outside the range this calculator "
+                    f"works in ({p.lo:g} to {p.hi:g}).")
+    shown = ", ".join(f"{p.label} = {values[p.name]}" for p in FAMILIES[family].params)
+    return f"The answer is not a finite number for {shown}; bring these inputs nearer to the defaults."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = build_parser()
@@ -71,14 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             ap.print_help()
             return 0
         values = {p.name: getattr(args, p.name) for p in FAMILIES[args.family].params}
-        d = derive(args.family, **values)
+        with np.errstate(all="ignore"):  # an overflow is caught below as a result that is not finite
+            try:
+                d = derive(args.family, **values)
+            except ArithmeticError:  # Python's float overflow or division by zero
+                raise ValueError(_not_finite(args.family, values, None)) from None
+        if not _all_finite(d):
+            raise ValueError(_not_finite(args.family, values, d))
     except (_Usage, ValueError) as exc:
         print(f"cvexplorer calc: {exc}", file=sys.stderr)
         return 2
     if args.json:
         out = d.as_dict()
         out["inputs"] = values
-        print(json.dumps(out, ensure_ascii=False, default=float))
+        print(json.dumps(out, ensure_ascii=False, default=float, allow_nan=False))
     else:
         print(f"{FAMILIES[args.family].title}")
         print(f"  formula:  {d.formula}")

@@ -331,42 +331,6 @@ def display_copy(image: np.ndarray, max_side: int) -> np.ndarray:
     return resize(a, (max(1, int(w * s)), max(1, int(h * s))))
 
 
-def encode_animation(frames: list[np.ndarray], path: str | os.PathLike, fps: float = 2.0) -> Path:
-    """Write RGB frames as an animated GIF (Pillow, one frame per step) or an MP4/AVI (OpenCV's writer).
-
-    Raises :class:`ImageSaveError` with a sentence for no frames, an unknown extension or an unwritable place.
-    """
-    p = Path(path)
-    if not frames:
-        raise ImageSaveError("There are no frames to record: the panel has no steps.")
-    ext = p.suffix.lower()
-    try:
-        if ext == ".gif":
-            from PIL import Image
-
-            ims = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-                   for f in frames]
-            # optimize=False keeps every step as its own frame even if two steps look alike.
-            ims[0].save(p, save_all=True, append_images=ims[1:], duration=int(1000 / fps), loop=0, optimize=False,
-                        disposal=1)
-        elif ext in (".mp4", ".avi"):
-            import cv2
-
-            h, w = frames[0].shape[:2]
-            w2, h2 = w - w % 2, h - h % 2  # codecs want even sizes
-            vw = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*("mp4v" if ext == ".mp4" else "MJPG")), fps, (w2, h2))
-            if not vw.isOpened():
-                raise ImageSaveError(f"Could not open a video writer for {p.name}.")
-            for f in frames:
-                vw.write(np.ascontiguousarray(f[:h2, :w2, ::-1]))
-            vw.release()
-        else:
-            raise ImageSaveError(f"Record as .gif or .mp4, not {ext or 'a file without extension'}.")
-    except OSError as exc:
-        raise ImageSaveError(f"Could not save {p.name}: {exc.strerror or exc}.") from None
-    return p
-
-
 def encode_png(rgb: np.ndarray) -> bytes:
     """Encode an RGB (or grey) uint8 array as PNG bytes (Pillow: lighter to import than OpenCV)."""
     import io
@@ -378,12 +342,9 @@ def encode_png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def write_file(path: str | os.PathLike, data: bytes, what: str = "file") -> Path:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
-
-    Only a new name or an existing regular file is replaced; a symlink, a device, a pipe or a folder
-    at ``path`` is refused with :class:`ImageSaveError` (saving must never clobber something else).
-    """
+def check_save_target(path: str | os.PathLike, what: str = "file") -> None:
+    """Refuse to save over anything but a new name or an existing regular file (a link, a device,
+    a pipe or a folder at ``path``) with :class:`ImageSaveError`."""
     p = Path(path)
     if os.path.lexists(p):
         st = os.lstat(p)
@@ -391,6 +352,16 @@ def write_file(path: str | os.PathLike, data: bytes, what: str = "file") -> Path
             raise ImageSaveError(f"Not saving the {what}: {p.name} is a link; choose a plain file name.")
         if not stat.S_ISREG(st.st_mode):
             raise ImageSaveError(f"Not saving the {what}: {p.name} exists and is not a regular file.")
+
+
+def write_file(path: str | os.PathLike, data: bytes, what: str = "file") -> Path:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    Only a new name or an existing regular file is replaced; a symlink, a device, a pipe or a folder
+    at ``path`` is refused with :class:`ImageSaveError` (saving must never clobber something else).
+    """
+    p = Path(path)
+    check_save_target(p, what)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.part")  # written whole, then renamed
     try:
         with open(tmp, "xb") as fh:

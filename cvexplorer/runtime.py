@@ -21,8 +21,17 @@ from typing import Any
 
 __all__ = [
     "DEVICES", "SessionInfo", "create_session", "provider_label", "set_preferred_device",
-    "preferred_device", "available_providers", "gpu_info", "ModelLoadError", "cuda_problem",
+    "preferred_device", "available_providers", "gpu_info", "ModelLoadError", "cuda_problem", "CAPPED_ARENA_BYTES",
+    "refused_allocation",
 ]
+
+#: Sessions made with ``capped_memory=True`` (SAM decoders) allocate from one CPU arena shared by the
+#: process that never grows past this, so a model that computes a giant tensor inside ``run`` gets an
+#: error instead of the machine's memory. A 64 MP photo's four float32 masks are 1 GiB; the cap leaves
+#: room for the result on screen (its arrays stay in the arena), the next click and a stale one still
+#: running. Fixed when the first such session is made; a test child lowers it before that.
+CAPPED_ARENA_BYTES = 4 * 2**30
+_capped_arena = False
 
 #: Device choices offered in the UI's device menu.
 DEVICES = ("auto", "gpu", "cpu")
@@ -210,8 +219,43 @@ def _cuda_sentence(missing: list[str], cuda_major: str = "") -> str:
             "so the CPU runs this model.")
 
 
+def _use_capped_arena(opts) -> None:
+    """Make the session allocate on the CPU from the shared arena capped at :data:`CAPPED_ARENA_BYTES`."""
+    import onnxruntime as ort
+
+    global _capped_arena
+    with _lock:
+        if _capped_arena is False:  # registering a second allocator for the same device is an error
+            info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+            # kSameAsRequested (1): grow by what is asked, so the cap is not reached early by rounding up
+            cfg = ort.OrtArenaCfg({"max_mem": int(CAPPED_ARENA_BYTES), "arena_extend_strategy": 1})
+            try:
+                ort.create_and_register_allocator(info, cfg)
+                _capped_arena = True
+            except Exception:  # an onnxruntime build without shared allocators: sessions run uncapped
+                _capped_arena = None
+    if _capped_arena:
+        opts.add_session_config_entry("session.use_env_allocators", "1")
+
+
+def refused_allocation(exc: BaseException) -> int | None:
+    """The bytes an onnxruntime ``run`` failed to allocate (over a capped arena, or refused by the
+    system), read from its error; None for any other error.
+
+    >>> refused_allocation(RuntimeError("Available memory of 4096 is smaller than requested bytes of 6400000000"))
+    6400000000
+    >>> refused_allocation(RuntimeError("Invalid input name: x")) is None
+    True
+    """
+    import re
+
+    m = re.search(r"(?:requested bytes of|requested buffer of size) (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
 def create_session(model: str | os.PathLike | bytes, *, device: str | None = None,
-                   providers: list[str] | None = None, threads: int | None = None) -> SessionInfo:
+                   providers: list[str] | None = None, threads: int | None = None,
+                   capped_memory: bool = False) -> SessionInfo:
     """Build an ``onnxruntime.InferenceSession`` and report the providers it really uses.
 
     Parameters
@@ -224,6 +268,10 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
         Explicit provider list; overrides ``device``.
     threads : int, optional
         intra-op threads for the CPU provider.
+    capped_memory : bool
+        Allocate from the process's shared arena capped at :data:`CAPPED_ARENA_BYTES` (on CUDA, the
+        same limit on the GPU arena): a run that needs more fails with an error that
+        :func:`refused_allocation` reads, instead of taking the machine's memory.
 
     Raises
     ------
@@ -258,6 +306,8 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
     opts.log_severity_level = 3  # errors only: a fallback is reported by us, in words
     if threads:
         opts.intra_op_num_threads = int(threads)
+    if capped_memory:
+        _use_capped_arena(opts)
     prov_args: list[Any] = []
     for prov in requested:
         if (prov == "CUDAExecutionProvider" and cuda_blocked) or (prov != "CPUExecutionProvider"
@@ -265,7 +315,10 @@ def create_session(model: str | os.PathLike | bytes, *, device: str | None = Non
             continue  # not built in, or cannot load: the fallback below says so, onnxruntime stays quiet
         if prov == "CUDAExecutionProvider":
             # The arena otherwise grows and never shrinks (SAM_ONNX.md pitfalls).
-            prov_args.append((prov, {"arena_extend_strategy": "kSameAsRequested"}))
+            cuda = {"arena_extend_strategy": "kSameAsRequested"}
+            if capped_memory:
+                cuda["gpu_mem_limit"] = str(int(CAPPED_ARENA_BYTES))
+            prov_args.append((prov, cuda))
         else:
             prov_args.append(prov)
     try:

@@ -37,6 +37,9 @@ class Derivation:
     value: Any  # the number the question asks for (what practice mode checks)
     meaning: str = ""
     extra: dict = field(default_factory=dict)
+    #: When the answer is truly infinite (the far end of a depth range), one sentence saying why and
+    #: naming the input to change: the panel shows ∞, ``cvexplorer calc`` prints this and exits 2.
+    not_finite: str = ""
 
     def as_dict(self) -> dict:
         v = self.value

@@ -117,13 +117,19 @@ def _depth_error(f_px=500.0, baseline=0.12, depth=10.0, disparity_error=1.0):
            f"Z_far = {fb:g}/({d:.4g} − {disparity_error:g}) = {zf_s}")
     rng = zf - zn
     rng_s = "∞" if math.isinf(rng) else f"{rng:.3g}"
+    why = ""
     if math.isinf(zf):
         sub += "  (d ≤ Δd: the far end is at infinity)"
+        why = (f"The disparity error ±{disparity_error:g} px is at least the disparity of the depth Z = {depth:g} m "
+               f"(f·B/Z = {d:.3g} px), so the far end of the depth range is at infinity: choose a nearer depth, "
+               f"a longer baseline or a smaller disparity error.")
+    # finite whenever Z_far is (then Z·Δd/(fB) < 1); Δd = 0 gives 0, never ∞·0
+    approx = depth * depth * disparity_error / fb if disparity_error else 0.0
     z, width = depth_error_curve(f_px, baseline, depth, disparity_error)
     return Derivation("depth-error", "Z_near = fB/(d + Δd),   Z_far = fB/(d − Δd)", sub,
                       f"{zn:.3g} m … {zf_s} m (range {rng_s} m)", rng,
-                      f"ΔZ ≈ Z²·Δd/(fB) = {depth * depth * disparity_error / fb:.3g} m: error grows with the square of depth",
-                      {"z_near": zn, "z_far": zf, "depths": z, "widths": width})
+                      f"ΔZ ≈ Z²·Δd/(fB) = {approx:.3g} m: error grows with the square of depth",
+                      {"z_near": zn, "z_far": zf, "depths": z, "widths": width}, not_finite=why)
 
 
 def _disp_range(f_px=500.0, baseline=0.12, z_min=1.0, z_max=30.0):
@@ -155,7 +161,7 @@ def _homography(H="2,0,1, 0,1,0, 0,0,1", point="1, 0"):
     if len(p) != 2:
         raise ValueError("The point needs two numbers x, y.")
     out = F.apply_homography(h, [p])[0]
-    hv = h @ np.array([p[0], p[1], 1.0])
+    hv = h @ np.array([p[0], p[1], 1.0])  # finite: apply_homography checked it
     sub = (f"H·[{_fmt(p[0])}, {_fmt(p[1])}, 1]ᵀ = [{_fmt(hv[0])}, {_fmt(hv[1])}, {_fmt(hv[2])}]ᵀ → "
            f"({_fmt(out[0])}, {_fmt(out[1])})")
     return Derivation("homography", "[x', y', w'] = H·[x, y, 1],   (x'/w', y'/w')", sub,
@@ -198,6 +204,9 @@ def pipeline_budget(stages_ms) -> Budget:
         if not math.isfinite(t) or t < 0:
             raise ValueError(f"A stage time must be zero or positive milliseconds, got {t}.")
     total = float(sum(stages_ms))
+    if not math.isfinite(total):
+        raise ValueError(f"The stage times add up to more than this calculator can compute ({len(stages_ms)} "
+                         f"stages, the largest {max(stages_ms):g} ms).")
     return Budget(total, 1000.0 / total if total > 0 else math.inf, total <= FRAME_MS[60], total <= FRAME_MS[30])
 
 
@@ -206,7 +215,8 @@ def _budget(stages="1, 3, 0.5, 0.5, 1"):
     b = pipeline_budget(ms)
     sub = "total = " + " + ".join(_fmt(t) for t in ms) + f" = {b.total:.4g} ms"
     if b.fits_60:
-        m = f"fits the 16.7 ms frame of 60 fps ({b.fps:.0f} fps possible)"
+        possible = f"{b.fps:.0f} fps possible" if b.fps < 1e6 else "over a million fps possible"
+        m = f"fits the 16.7 ms frame of 60 fps ({possible})"
     elif b.fits_30:
         m = "misses 60 fps (16.7 ms) but fits 30 fps (33.3 ms)"
     else:

@@ -24,7 +24,10 @@ def disparity_from_depth(f_px, baseline, depth) -> float:
     f = _pos(f_px, "The focal length")
     b = _pos(baseline, "The baseline")
     z = _pos(depth, "The depth")
-    return _finite(f * b / z, "The disparity f·B/Z", "check f, B and Z")
+    d = _finite(f * b / z, "The disparity f·B/Z", "check f, B and Z")
+    if d == 0.0:  # underflow: positive inputs cannot give a zero disparity
+        raise ValueError(f"The disparity f·B/Z = {f:g}·{b:g}/{z:g} is too small to compute (check f, B and Z).")
+    return d
 
 
 def depth_from_disparity(f_px, baseline, disparity):

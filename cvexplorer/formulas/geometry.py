@@ -64,8 +64,17 @@ def apply_homography(H, points) -> np.ndarray:
         pts = pts[None, :]
     if pts.ndim != 2 or pts.shape[1] != 2:
         raise ValueError(f"The points must be an N×2 array, got shape {np.shape(points)}.")
-    homog = np.concatenate([pts, np.ones((len(pts), 1))], axis=1) @ h.T
-    w = homog[:, 2:3]
-    if np.any(np.abs(w) < 1e-12):
-        raise ValueError("A point maps to infinity (w' = 0): it lies on the homography's vanishing line.")
-    return homog[:, :2] / w
+    if not np.isfinite(h).all():
+        raise ValueError("The homography must hold nine finite numbers.")
+    if not np.isfinite(pts).all():
+        raise ValueError("The points must be finite numbers.")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        homog = np.concatenate([pts, np.ones((len(pts), 1))], axis=1) @ h.T
+        w = homog[:, 2:3]
+        if np.any(np.abs(w) < 1e-12):
+            raise ValueError("A point maps to infinity (w' = 0): it lies on the homography's vanishing line.")
+        out = homog[:, :2] / w
+    if not (np.isfinite(homog).all() and np.isfinite(out).all()):
+        raise ValueError("A mapped point is too large to compute: the homography's numbers or the point's "
+                         "coordinates are too large.")
+    return out

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._check import _int, _pair, _pos, _side
+from ._check import _finite, _int, _pair, _pos, _side
 
 __all__ = ["conv_output_size", "pool_output_size", "transposed_conv_output_size", "same_padding", "conv_params",
            "depthwise_separable_params", "linear_params", "conv_macs", "activation_bytes", "min_inference_ms"]
@@ -254,4 +254,6 @@ def min_inference_ms(gmacs, peak_tflops, utilization=0.5) -> float:
     u = _pos(utilization, "The utilization")
     if u > 1:
         raise ValueError(f"The utilization is a fraction of the peak and must be at most 1, got {utilization!r}.")
-    return round(2.0 * g * 1e9 / (t * 1e12 * u) * 1000.0, 12)
+    ms = _finite(2.0 * g * 1e9 / (t * 1e12 * u) * 1000.0, "The time 2·GMACs / (TFLOPS · utilization)",
+                 f"{g:g} GMACs on {t:g} TFLOPS: lower the GMACs or raise the peak TFLOPS")
+    return round(ms, 12)

@@ -14,9 +14,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..runtime import ModelLoadError, create_session
-from .contract import (CACHE_ENTRIES, EMBEDDING_SHAPE, IMG_SIZE, Signature, check_masks, detect_decoder, detect_encoder,
-                       guess_size)
+from .. import runtime
+from ..runtime import ModelLoadError, create_session, refused_allocation
+from ..text import fmt_bytes
+from .contract import (CACHE_ENTRIES, EMBEDDING_SHAPE, IMG_SIZE, Signature, UnsupportedModelError, check_masks,
+                       detect_decoder, detect_encoder, guess_size)
 from .preprocessing import frame_scale, masks_from_low_res, preprocess
 
 __all__ = ["SamModel", "SamResult", "SamPredictor"]
@@ -51,7 +53,7 @@ class SamModel:
         """
         enc_p, dec_p = Path(encoder_path), Path(decoder_path)
         try:
-            dec = create_session(dec_p, device=device)
+            dec = create_session(dec_p, device=device, capped_memory=True)  # see SamPredictor.predict
         except ModelLoadError as exc:
             raise ModelLoadError(f"SAM decoder: {exc}") from None
         dinfo = detect_decoder(Signature.of(dec.session))
@@ -240,7 +242,19 @@ class SamPredictor:
         t0 = time.perf_counter()
         feed, n_prompts = self.decoder_feed(points, labels, box, mask_input)
         t1 = time.perf_counter()
-        masks, iou, low = self.model.decoder.session.run(["masks", "iou_predictions", "low_res_masks"], feed)
+        try:
+            masks, iou, low = self.model.decoder.session.run(["masks", "iou_predictions", "low_res_masks"], feed)
+        except Exception as exc:  # onnxruntime's own exception types
+            asked = refused_allocation(exc)
+            if asked is None:
+                raise
+            h, w = self.image_hw
+            cap = runtime.CAPPED_ARENA_BYTES
+            why = (f"more than a SAM decoder may use here ({fmt_bytes(cap)})" if asked > cap
+                   else "and the computer could not provide it")
+            raise UnsupportedModelError(
+                f"The decoder asked for {fmt_bytes(asked)} of memory for one click, {why}: it does not follow the "
+                f"SAM contract (four masks at the photo's size, {w}×{h}, take {fmt_bytes(16 * h * w)}).") from None
         t2 = time.perf_counter()
         scores = np.asarray(iou, np.float32).reshape(-1)
         k = len(scores)

@@ -37,7 +37,8 @@ from .depth import DEFAULT_BASELINE, DEFAULT_F_PX, DepthAt, DepthCurve, depth_at
 from .evaluation import ErrorClasses, Metrics, error_classes, evaluate
 from .explore import MatchSettings, PairCheck, StereoResult, check_pair, match_pair, pick_in_image, teaching_bytes
 from .files import Calibration, StereoFileError, ground_truth_scale, read_calibration, read_ground_truth, read_pfm
-from .matching import METHODS, PixelCosts, compute_disparity, cost_volume_row, pixel_costs, sgbm_params
+from .matching import (MAX_NUM_DISPARITIES, METHODS, PixelCosts, compute_disparity, cost_volume_row, pixel_costs,
+                       searched_disparities, sgbm_params)
 from .pairs import (RowCheck, StereoPairError, check_rows, estimate_num_disparities, load_pair, split_halves,
                     split_side_by_side, vertical_offset)
 from .refine import fill_invalid, weighted_median
@@ -46,7 +47,7 @@ __all__ = [
     "StereoPairError", "StereoFileError", "load_pair", "split_side_by_side", "split_halves", "estimate_num_disparities",
     "compute_disparity", "cost_volume_row", "depth_from_disparity", "read_calibration",
     "evaluate", "read_pfm", "read_ground_truth", "fill_invalid", "weighted_median",
-    "vertical_offset", "sgbm_params", "METHODS",
+    "vertical_offset", "sgbm_params", "METHODS", "MAX_NUM_DISPARITIES", "searched_disparities",
     "RowCheck", "check_rows", "Calibration", "ground_truth_scale", "Metrics", "ErrorClasses", "error_classes",
     "DepthAt", "depth_at", "DepthCurve", "depth_curve", "DEFAULT_F_PX", "DEFAULT_BASELINE",
     "PixelCosts", "pixel_costs", "MatchSettings", "PairCheck", "StereoResult", "check_pair", "match_pair",

@@ -62,7 +62,7 @@ def depth_from_disparity(disparity, f_px: float, baseline: float, doffs: float =
     if not (np.isfinite(baseline) and baseline > 0):
         raise ValueError(f"The baseline must be positive, got {baseline!r}.")
     d = np.asarray(disparity, np.float64) + float(doffs)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = np.where(d > 0, f_px * baseline / np.where(d > 0, d, 1.0), np.nan)
     if np.ndim(disparity) == 0:
         return float(z)

@@ -16,7 +16,7 @@ import numpy as np
 from ..text import fmt_bytes
 from ._record import Record
 from .evaluation import ErrorClasses, Metrics, error_classes, evaluate
-from .matching import METHODS, compute_disparity
+from .matching import METHODS, compute_disparity, searched_disparities
 from .pairs import RowCheck, check_rows, estimate_num_disparities
 
 __all__ = ["MatchSettings", "PairCheck", "StereoResult", "check_pair", "match_pair", "teaching_bytes", "pick_in_image",
@@ -90,7 +90,8 @@ class StereoResult(Record):
     """One run of the matcher on a pair.
 
     ``disparity``: float32 px (NaN: rejected); ``filled``: pixels rejected then guessed by filling;
-    ``num_disparities``: the range searched; ``pair``: the pair check it used (``pair.swapped``: the
+    ``num_disparities``: the range asked for; ``searched_disparities``: the range the matcher really
+    searched (SGBM and BM round up to a multiple of 16, see :func:`searched_disparities`); ``pair``: the pair check it used (``pair.swapped``: the
     features' disparities are mostly negative, the views look exchanged); ``metrics`` / ``errors`` with
     ground truth; ``ms``: stage timings.
     """
@@ -100,6 +101,7 @@ class StereoResult(Record):
     settings: MatchSettings
     num_disparities: int
     pair: PairCheck
+    searched_disparities: int = 0
     metrics: Metrics | None = None
     errors: ErrorClasses | None = None
     ms: dict = field(default_factory=dict)
@@ -155,4 +157,5 @@ def match_pair(left, right, ground_truth=None, *, settings: MatchSettings = Matc
         metrics = evaluate(d, ground_truth, filled_mask=filled if filled.any() else None)
         errors = error_classes(d, ground_truth, threshold=metrics.threshold)
     return StereoResult(disparity=d, filled=filled, settings=replace(settings), num_disparities=nd, pair=pair,
-                        metrics=metrics, errors=errors, ms=ms)
+                        searched_disparities=searched_disparities(settings.method, nd), metrics=metrics,
+                        errors=errors, ms=ms)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..lessons import check_regular_file
 from ._record import Record
+from .matching import MAX_NUM_DISPARITIES
 
 __all__ = ["Calibration", "StereoFileError", "read_calibration", "read_pfm", "read_ground_truth", "ground_truth_scale",
            "LIMITS"]
@@ -42,12 +43,12 @@ class Calibration(Record):
     vmax: float | None = None
 
 
-#: Bounds on stereo files (tests lower them). The camera ranges are the stereo panel's spin boxes'
-#: (a value outside them would be clamped there without a word); the pixel bound is imageio's
+#: Bounds on stereo files (tests lower them). The camera ranges and ndisp are the stereo panel's spin
+#: boxes' (a value outside them would be clamped there without a word); the pixel bound is imageio's
 #: reduced-decoding threshold, so a larger ground truth could never match a pair anyway.
 LIMITS = {"calib_bytes": 100_000, "ground_truth_bytes": 1_000_000_000, "ground_truth_pixels": 64_000_000,
           "header_bytes": 64, "f_px": (1.0, 100_000.0), "baseline_mm": (1.0, 100_000.0),
-          "doffs": (-10_000.0, 10_000.0), "ndisp": (1, 10_000), "side": (1, 100_000), "v": (-1e6, 1e6)}
+          "doffs": (-10_000.0, 10_000.0), "ndisp": (1, MAX_NUM_DISPARITIES), "side": (1, 100_000), "v": (-1e6, 1e6)}
 _INT_KEYS = ("width", "height", "ndisp")
 
 

@@ -19,9 +19,27 @@ import numpy as np
 from .pairs import StereoPairError, _as_rgb, estimate_num_disparities
 from .refine import fill_invalid, weighted_median
 
-__all__ = ["METHODS", "sgbm_params", "compute_disparity", "cost_volume_row", "PixelCosts", "pixel_costs"]
+__all__ = ["METHODS", "MAX_NUM_DISPARITIES", "searched_disparities", "sgbm_params", "compute_disparity",
+           "cost_volume_row", "PixelCosts", "pixel_costs"]
 
 METHODS = ("sgbm", "bm", "teaching")
+
+#: The widest search the matchers take (Middlebury's largest ndisp is under 1,000). The pair's width
+#: bounds it too: the search must fit inside the image.
+MAX_NUM_DISPARITIES = 10_000
+
+
+def searched_disparities(method: str, num_disparities: int) -> int:
+    """How many disparities ``method`` really searches when asked for ``num_disparities``.
+
+    OpenCV's SGBM and BM take a multiple of 16, so the range is rounded up; the teaching matcher
+    searches exactly the range asked for.
+
+    >>> searched_disparities("sgbm", 280), searched_disparities("teaching", 280)
+    (288, 280)
+    """
+    n = int(num_disparities)
+    return n if method == "teaching" else -(-n // 16) * 16
 
 
 def sgbm_params(num_disparities: int, block_size: int = 5, *, channels: int = 3, uniqueness: int = 10,
@@ -132,9 +150,10 @@ def compute_disparity(left, right, *, method: str = "sgbm", num_disparities: int
     if num_disparities is None:
         num_disparities = estimate_num_disparities(lft, rgt)
     num_disparities = int(num_disparities)
-    if num_disparities < 1:
-        raise ValueError(f"The number of disparities must be positive, got {num_disparities}.")
-    nd16 = int(np.ceil(num_disparities / 16.0)) * 16
+    if not 1 <= num_disparities <= MAX_NUM_DISPARITIES:
+        raise ValueError(f"The number of disparities must be from 1 to {MAX_NUM_DISPARITIES:,}, "
+                         f"got {num_disparities:,}.")
+    nd16 = searched_disparities("sgbm", num_disparities)
     if nd16 >= lft.shape[1]:
         raise ValueError(f"Searching {nd16} disparities needs an image wider than {nd16} px; this one is "
                          f"{lft.shape[1]} px.")

@@ -174,6 +174,37 @@ def decoder_model(num_masks: int = 4):
     return _model(nodes, inputs, outputs, inits, "tiny_sam_decoder")
 
 
+def giant_decoder_model(side: int, num_masks: int = 4):
+    """A hostile decoder: SAM's signature with dynamic mask dims ``[1, C, "H", "W"]`` (nothing to refuse
+    when it is opened), but ``masks`` ignores ``orig_im_size`` and is a ``[1, C, side, side]`` float32
+    tensor computed inside ``run``: its size comes from ``orig_im_size · 0 + side``, which onnxruntime
+    cannot work out before running (a constant shape would be inferred and refused at open)."""
+    from onnx import TensorProto, helper
+
+    c, f = num_masks, TensorProto.FLOAT
+    inputs = [helper.make_tensor_value_info("image_embeddings", f, [1, 256, 64, 64]),
+              helper.make_tensor_value_info("point_coords", f, [1, "N", 2]),
+              helper.make_tensor_value_info("point_labels", f, [1, "N"]),
+              helper.make_tensor_value_info("mask_input", f, [1, 1, 256, 256]),
+              helper.make_tensor_value_info("has_mask_input", f, [1]),
+              helper.make_tensor_value_info("orig_im_size", f, [2])]
+    outputs = [helper.make_tensor_value_info("masks", f, [1, c, "H", "W"]),
+               helper.make_tensor_value_info("iou_predictions", f, [1, c]),
+               helper.make_tensor_value_info("low_res_masks", f, [1, c, 256, 256])]
+    inits = [_const("bc", np.array([1, c], np.int64)), _const("zero", np.float32(0.0)),
+             _const("side", np.float32(side)), _const("low", np.array([1, c, 256, 256], np.int64)),
+             _const("iou", np.full((1, c), 0.5, np.float32))]
+    nodes = [helper.make_node("ReduceSum", ["has_mask_input"], ["v"], keepdims=0),
+             helper.make_node("Mul", ["orig_im_size", "zero"], ["z"]),
+             helper.make_node("Add", ["z", "side"], ["hw_f"]),
+             helper.make_node("Cast", ["hw_f"], ["hw"], to=TensorProto.INT64),
+             helper.make_node("Concat", ["bc", "hw"], ["giant"], axis=0),
+             helper.make_node("Expand", ["v", "giant"], ["masks"]),
+             helper.make_node("Expand", ["v", "low"], ["low_res_masks"]),
+             helper.make_node("Identity", ["iou"], ["iou_predictions"])]
+    return _model(nodes, inputs, outputs, inits, "giant_sam_decoder")
+
+
 def dummy_model(input_specs, output_names, name="dummy"):
     """Any signature: each output is the ReduceMean of the first input (only the names matter)."""
     from onnx import TensorProto, helper

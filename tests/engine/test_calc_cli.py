@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import warnings
 
 import pytest
 
@@ -116,3 +118,104 @@ def test_budget_and_depth_error_carry_typed_plot_data():
     z, width = d.extra["depths"], d.extra["widths"]
     i = int(abs(z - 10).argmin())
     assert width[i] == pytest.approx(60 / (6 - 1) - 60 / (6 + 1), rel=0.05)  # Z_far − Z_near at Z ≈ 10 m
+
+
+# -- extreme inputs: a finite answer or one sentence, never ∞, NaN or a traceback ----------------------
+_EXTREMES = ("0", "-1", "1e-308", "1e308", "inf", "nan")
+_NONFINITE = re.compile(r"∞|\binf\b|\bnan\b|infinity", re.IGNORECASE)
+
+
+def _text_variants(default: str, v: str) -> list[str]:
+    """``v`` alone, in place of the default's first number, and in place of every number."""
+    numbers = re.compile(r"-?\d+(\.\d+)?")
+    return [v, numbers.sub(v, default, count=1), numbers.sub(v, default)]
+
+
+def _sweep_cases():
+    for key, fam in FAMILIES.items():
+        for p in fam.params:
+            if p.kind == "bool":
+                continue
+            values = list(_EXTREMES) + ([str(10**30)] if p.kind == "int" else [])
+            for v in values:
+                for text in (_text_variants(str(p.plain_default), v) if p.kind == "text" else [v]):
+                    yield pytest.param(key, p.name, text, id=f"{key}-{p.name}={text}")
+        # every number extreme at once
+        for v in ("1e-308", "1e308"):
+            argv = []
+            for p in fam.params:
+                if p.kind in ("int", "float"):
+                    argv += ["--" + p.name.replace("_", "-"), v if p.kind == "float" else ("1" if v == "1e-308" else
+                                                                                         str(10**30))]
+            if argv:
+                yield pytest.param(key, None, argv, id=f"{key}-all={v}")
+
+
+def _strict_json(text):
+    def refuse(token):
+        raise AssertionError(f"JSON holds {token}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("family, name, value", list(_sweep_cases()))
+def test_extreme_inputs_give_a_finite_answer_or_one_sentence(family, name, value, capsys):
+    args = value if name is None else ["--" + name.replace("_", "-"), value]
+    for extra in ([], ["--json"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a RuntimeWarning would be a second line on stderr
+            code = main([family, *args, *extra])
+        out, err = capsys.readouterr()
+        assert code in (0, 2)
+        if code == 0:
+            assert err == "" and not _NONFINITE.search(out), out
+            if extra:
+                _strict_json(out)
+        else:
+            assert out == "" and len(err.splitlines()) == 1, err
+            assert err.startswith("cvexplorer calc: ") and "Traceback" not in err and "Warning" not in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["depth-error", "--depth", "100"], ("disparity error ±1 px", "depth Z = 100 m", "far end", "infinity")),
+    (["depth-error", "--depth", "1e308"], ("depth Z = 1e+308 m", "infinity")),
+    (["depth-error", "--disparity-error", "1e308"], ("disparity error ±1e+308 px",)),
+    (["latency", "--gmacs", "1e308"], ("1e+308 GMACs", "lower the GMACs")),
+    (["latency", "--peak-tflops", "1e-308"], ("1e-308 TFLOPS", "raise the peak TFLOPS")),
+    (["budget", "--stages", "1e308, 1e308"], ("stage times add up", "1e+308 ms")),
+    (["depth", "--disparity", "1e-308"], ("depth f·B/d is too large",)),
+])
+def test_answers_that_are_not_finite_name_the_input(argv, words, capsys):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    for w in words:
+        assert w in err
+
+
+def test_the_calculator_panel_still_gets_the_infinite_far_end():
+    d = derive("depth-error", f_px=500, baseline=0.12, depth=100, disparity_error=1)
+    assert d.extra["z_far"] == float("inf") and "∞" in d.result and "at infinity" in d.not_finite
+
+
+def test_any_other_answer_that_is_not_finite_names_an_input_out_of_range(monkeypatch, capsys):
+    import dataclasses
+    import math
+
+    from cvexplorer.derivations import Derivation
+
+    fam = FAMILIES["latency"]
+    broken = dataclasses.replace(fam, fn=lambda **kw: Derivation("latency", "t", "t = ?", "t ≥ ? ms", math.nan))
+    monkeypatch.setitem(FAMILIES, "latency", broken)
+    assert main(["latency", "--gmacs", "1e9"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("cvexplorer calc: The answer is not a finite number: GMACs = 1e+09 is outside the range this "
+                   "calculator works in (0.001 to 100000).\n")
+    assert main(["latency", "--json"]) == 2
+    assert "not a finite number for GMACs = 20.0" in capsys.readouterr().err
+
+    def overflow(**kw):
+        return 1e308 * 1e308 / 0.0
+
+    monkeypatch.setitem(FAMILIES, "latency", dataclasses.replace(fam, fn=overflow))
+    assert main(["latency", "--peak-tflops", "1e-9"]) == 2
+    assert "peak TFLOPS = 1e-09 is outside" in capsys.readouterr().err

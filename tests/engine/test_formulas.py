@@ -194,11 +194,19 @@ def test_same_padding():
     (lambda: F.receptive_field([(3, 1), (5,)]), "Layer 2"),
     (lambda: F.receptive_field([(3, 1)] * 3, input_size=5), "Layer 3"),
     (lambda: F.min_inference_ms(1, 10, utilization=1.5), "at most 1"),
+    # overflow and underflow of finite inputs: a sentence, never inf, 0 or a NumPy warning
+    (lambda: F.min_inference_ms(1e308, 83), "too large to compute .*lower the GMACs or raise the peak TFLOPS"),
+    (lambda: F.min_inference_ms(20, 1e-308), "too large to compute"),
+    (lambda: F.disparity_from_depth(1e-200, 1e-200, 1e100), "too small to compute"),
+    (lambda: F.apply_homography(np.full((3, 3), 1e308), [[1, 1]]), "too large to compute"),
+    (lambda: F.apply_homography(np.diag([10.0, 1, 1]), [[1e308, 0]]), "too large to compute"),
+    (lambda: F.apply_homography([[np.inf, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0]]), "nine finite numbers"),
+    (lambda: F.apply_homography(np.eye(3), [[np.nan, 0]]), "finite numbers"),
     (lambda: F.anchor_count([80, 40], [9]), "one anchor count per level"),
     (lambda: F.transposed_conv_output_size(4, 3, stride=2, output_padding=2), "output padding"),
 ])
 def test_bad_input_raises_a_sentence(call, text):
-    with pytest.raises(ValueError, match=text) as info:
+    with np.errstate(all="raise"), pytest.raises(ValueError, match=text) as info:
         call()
     msg = str(info.value)
     assert msg[0].isupper() and msg.endswith(".") and "\n" not in msg

@@ -365,3 +365,57 @@ def test_a_decoder_that_breaks_the_mask_contract_is_refused_in_a_sentence(tmp_pa
     dec.write_bytes(huge.SerializeToString())
     with pytest.raises(UnsupportedModelError, match="declares 20000×20000 masks"):
         SamModel.load(enc, dec, device="cpu")
+
+
+_GIANT_CLICK = """
+import json, os, resource, sys
+import numpy as np
+from cvexplorer import runtime
+enc, dec, cap, headroom = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if cap:
+    runtime.CAPPED_ARENA_BYTES = cap  # before the first decoder session is made
+from cvexplorer.sam import SamModel, SamPredictor, UnsupportedModelError
+pred = SamPredictor(SamModel.load(enc, dec, device="cpu"))
+pred.set_image(np.zeros((300, 400, 3), np.uint8))
+vm = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, vm + headroom))  # this child only
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    pred.predict([(100, 100)], [1])
+    out = {"message": None}
+except UnsupportedModelError as exc:
+    out = {"message": str(exc)}
+out["growth_mib"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("side, cap, headroom, asked", [
+    # 4×8000×8000 float32 (977 MiB) over a cap lowered to 256 MiB, in a child that could hold it:
+    # refused before it is allocated (without the cap it ran, took ~1 GB, and only then was refused)
+    (8000, 256 * 2**20, 3 * 2**29, "976.56 MiB"),
+    # 4×20000×20000 (6.4 GB, 7 GB with SAM's own masks) at the real cap, in a child capped at 1 GiB more
+    (20000, 0, 2**30, "5.96 GiB"),
+])
+def test_a_decoder_that_computes_giant_masks_inside_run_is_refused_in_a_sentence(tmp_path, side, cap, headroom,
+                                                                                  asked):
+    """A decoder whose declared mask dims are dynamic passes the open-time check; what it allocates inside
+    ``session.run`` comes from an arena capped at ``runtime.CAPPED_ARENA_BYTES``."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from cvexplorer import runtime
+
+    enc, dec = sam_models.write_pair(tmp_path)
+    dec.write_bytes(sam_models.giant_decoder_model(side).SerializeToString())
+    r = subprocess.run([sys.executable, "-c", _GIANT_CLICK, str(enc), str(dec), str(cap), str(headroom)],
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]  # not killed, no traceback
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    cap_text = "256.00 MiB" if cap else f"{runtime.CAPPED_ARENA_BYTES / 2**30:.2f} GiB"
+    assert out["message"] == (f"The decoder asked for {asked} of memory for one click, more than a SAM decoder may "
+                              f"use here ({cap_text}): it does not follow the SAM contract (four masks at the "
+                              "photo's size, 400×300, take 1.83 MiB).")
+    assert out["growth_mib"] < 200, out  # the giant tensor was never allocated

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from cvexplorer import formulas
 from cvexplorer import stereo as S
@@ -120,7 +121,7 @@ def test_user_pairs_refusals_and_success_clears_the_error(make_panel, ctx, small
     assert panel.result.disparity.shape == (240, 320)
     assert panel.banner.kind != "error" and panel.banner.message() == ""
     panel.apply_calibration({"f_px": 1000.0, "baseline": 0.2, "doffs": 3.0, "ndisp": 40})
-    assert panel.ndisp.value() == 48 and panel.doffs.value() == 3.0
+    assert panel.ndisp.value() == 40 and panel.doffs.value() == 3.0  # as given: SGBM rounds up to 48 itself
     panel.pick_pixel(200, 120)
     r = panel.readout
     if math.isfinite(r.d):
@@ -203,3 +204,65 @@ def test_a_lesson_pick_outside_the_image_lands_on_its_edge(make_panel):
     h, w = panel.left.shape[:2]
     panel.restore_state({"pick": [w + 500, -40]})
     assert panel.pick == (w - 1, 0)
+
+
+_CALIB = ("cam0=[1000 0 320; 0 1000 80; 0 0 1]\ncam1=[1000 0 320; 0 1000 80; 0 0 1]\ndoffs=0\nbaseline=100\n"
+          "width=640\nheight=160\nndisp={ndisp}\n")
+
+
+def _far_pair(shift: int, w: int = 640, h: int = 160):
+    """A textured pair whose every matchable pixel has disparity ``shift`` (the right view is the left one moved)."""
+    blobs = np.random.default_rng(3).integers(0, 256, (h // 4, (w + shift) // 4 + 1, 3), dtype=np.uint8)
+    base = np.kron(blobs, np.ones((4, 4, 1), np.uint8))
+    return np.ascontiguousarray(base[:h, :w]), np.ascontiguousarray(base[:h, shift:shift + w])
+
+
+def _load_calibration(panel, qtbot, monkeypatch, path):
+    """Calibration file… as the user does it: the button, then the file chosen in the dialog."""
+    import cvexplorer.ui.panels.stereo.panel as stereo_panel
+
+    monkeypatch.setattr(stereo_panel.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    qtbot.mouseClick(panel.controls.calib_btn, Qt.MouseButton.LeftButton)
+    panel.wait_idle(60)
+
+
+def test_a_calibration_with_more_than_256_disparities_is_searched_in_full(make_panel, ctx, qtbot, tmp_path,
+                                                                          monkeypatch):
+    # Middlebury's Motorcycle (and many other 2014 scenes) has ndisp=280; the control used to stop at 256
+    left, right = _far_pair(270)
+    panel = make_panel("stereo")
+    panel.set_stereo_pair(left, right, "far")
+    panel.wait_idle(60)
+    calib = tmp_path / "calib.txt"
+    calib.write_text(_CALIB.format(ndisp=280))
+    _load_calibration(panel, qtbot, monkeypatch, calib)
+    assert not ctx.errors
+    assert panel.ndisp.value() == 280 and panel.f_px.value() == 1000.0
+    res = panel.result
+    assert res.settings.method == "sgbm" and res.num_disparities == 280 and res.searched_disparities == 288
+    title = panel.views.t_disp.full_text()
+    assert "0…288 px" in title and "280 rounded up to a multiple of 16" in title
+    # the matcher really looked that far: the true disparity, 270 px, is found where it can be matched
+    assert np.nanmedian(res.disparity[20:140, 320:620]) == pytest.approx(270, abs=1)
+
+    panel.method.setCurrentIndex(panel.method.findData("teaching"))  # the teaching matcher searches exactly 280
+    panel.wait_idle(60)
+    assert panel.result.searched_disparities == 280 and "rounded" not in panel.views.t_disp.full_text()
+
+
+def test_a_calibration_the_matchers_cannot_take_is_refused_and_changes_nothing(make_panel, ctx, qtbot, tmp_path,
+                                                                               monkeypatch):
+    panel = make_panel("stereo")
+    before = (panel.ndisp.value(), panel.f_px.value(), panel.baseline.value())
+    calib = tmp_path / "calib.txt"
+    calib.write_text(_CALIB.format(ndisp=20000))
+    _load_calibration(panel, qtbot, monkeypatch, calib)
+    assert len(ctx.errors) == 1 and "\n" not in ctx.errors[0]
+    assert "ndisp must be a whole number from 1 to 10,000, not '20000'" in ctx.errors[0]
+    assert (panel.ndisp.value(), panel.f_px.value(), panel.baseline.value()) == before
+    with pytest.raises(ValueError, match="ndisp = 20,000 is more disparities than the matchers search"):
+        panel.apply_calibration({"f_px": 700.0, "baseline": 0.3, "ndisp": 20000})
+    assert (panel.ndisp.value(), panel.f_px.value(), panel.baseline.value()) == before
+    with pytest.raises(ValueError, match="from 0 .auto. to 10,000, not 20,000"):
+        panel.restore_state({"num_disparities": 20000})
+    assert panel.ndisp.value() == before[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cvexplorer.stereo import DEFAULT_BASELINE, DEFAULT_F_PX, MatchSettings
+from cvexplorer.stereo import DEFAULT_BASELINE, DEFAULT_F_PX, MAX_NUM_DISPARITIES, MatchSettings
 
 from ...widgets.text import WrapLabel
 
@@ -35,9 +35,11 @@ class StereoControls(QWidget):
                                "side, then a colour-guided weighted median. BM: OpenCV block matching. Teaching: "
                                "plain SAD over a block, cheapest disparity wins (no smoothness).")
         self.ndisp = QSpinBox()
-        self.ndisp.setRange(0, 256)
+        self.ndisp.setRange(0, MAX_NUM_DISPARITIES)  # what the matchers and a calib.txt's ndisp allow
         self.ndisp.setSingleStep(16)
         self.ndisp.setSpecialValueText("auto")
+        self.ndisp.setToolTip("How many disparities to search (0 = estimated from the pair). SGBM and BM search a "
+                              "multiple of 16, so they round up.")
         self.block = QSpinBox()
         self.block.setRange(3, 21)
         self.block.setSingleStep(2)
@@ -117,6 +119,9 @@ class StereoControls(QWidget):
             i = self.method.findData(st["method"])
             if i >= 0:
                 self.method.setCurrentIndex(i)
+        nd = int(st.get("num_disparities") or 0)
+        if not 0 <= nd <= MAX_NUM_DISPARITIES:
+            raise ValueError(f"The number of disparities must be from 0 (auto) to {MAX_NUM_DISPARITIES:,}, not {nd:,}.")
         for key, w in (("num_disparities", self.ndisp), ("block_size", self.block), ("uniqueness", self.unique)):
             if key in st:
                 w.setValue(int(st[key] or 0))

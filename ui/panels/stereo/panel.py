@@ -163,11 +163,18 @@ class PanelWidget(DepthReadout, Panel):
         self.recompute()
 
     def apply_calibration(self, cal) -> None:
-        """Use a rig's f, B, doffs (a :class:`cvexplorer.stereo.Calibration` or a dict) and its disparity range."""
+        """Use a rig's f, B, doffs (a :class:`cvexplorer.stereo.Calibration` or a dict) and its disparity range.
+
+        ``ndisp`` is used as given (SGBM and BM round it up to a multiple of 16, and the read-out says so);
+        one the matchers cannot take is refused with a sentence before anything changes."""
+        nd = cal.get("ndisp")
+        if nd and not 1 <= int(nd) <= self.ndisp.maximum():
+            raise ValueError(f"The calibration's ndisp = {int(nd):,} is more disparities than the matchers search "
+                             f"(at most {self.ndisp.maximum():,}); nothing was changed.")
         self._set_camera(cal["f_px"], cal["baseline"], cal.get("doffs") or 0.0)
         self.calibrated = True
-        if cal.get("ndisp"):
-            self.ndisp.setValue(-(-int(cal["ndisp"]) // 16) * 16)  # the spin box steps in 16s
+        if nd:
+            self.ndisp.setValue(int(nd))
         self._camera_changed()
 
     def _set_pair(self, left, right, gt, source) -> None:
@@ -237,11 +244,13 @@ class PanelWidget(DepthReadout, Panel):
 
     def _draw_result(self) -> None:
         res, th = self.result, self.ctx.theme
-        nd = res.num_disparities
-        self.disp_view.set_image(res.disparity, levels=(0, nd), colormap="depth")
-        self.views.colorbar.set_range(nd)
+        nd, searched = res.num_disparities, res.searched_disparities
+        self.disp_view.set_image(res.disparity, levels=(0, searched), colormap="depth")
+        self.views.colorbar.set_range(searched)
         ms = res.ms["matching"]
-        self.views.t_disp.setText(f"Disparity d: {METHOD_TITLES[res.settings.method]}, 0…{nd} px in {ms:.0f} ms")
+        rounded = f" ({nd} rounded up to a multiple of 16)" if searched != nd else ""
+        self.views.t_disp.setText(f"Disparity d: {METHOD_TITLES[res.settings.method]}, 0…{searched} px{rounded} "
+                                  f"in {ms:.0f} ms")
         self.source_label.setText(f"Pair: {self.source}")
         rows = res.pair.rows
         if rows.rectified is None:
