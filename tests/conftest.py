@@ -32,6 +32,11 @@ def ctx(qtbot):
     from cvexplorer.ui.context import AppContext
 
     c = AppContext(recorder=LatencyRecorder())
+    # the application's palette, font and style sheet are global: an earlier test may have left
+    # another theme's, and a panel laid out under one theme and repainted under another moves
+    from PySide6.QtWidgets import QApplication
+
+    c.theme.apply(QApplication.instance())
     yield c
     c.workers.shutdown(2000)
 

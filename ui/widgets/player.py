@@ -6,12 +6,39 @@ The player owns only an index and a QTimer. Panels connect :attr:`stepChanged` a
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
 __all__ = ["TracePlayer"]
 
 _SPEEDS = (0.5, 1, 2, 4, 8, 16, 30, 60)
+
+
+class _Caption(QLabel):
+    """The step's caption: wraps, and always takes at least two lines, so that a caption of one line
+    after one of two does not give the picture above 16 px more and make it jump while stepping."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+        self.setObjectName("Mono")
+
+    def _two_lines(self) -> int:
+        # measured the way QLabel measures wrapped text (two lines are not exactly 2 × lineSpacing)
+        m = self.contentsMargins()
+        flags = int(Qt.TextFlag.TextWordWrap.value) | int(self.alignment().value)
+        return self.fontMetrics().boundingRect(0, 0, 10_000, 10_000, flags, "X\nX").height() + m.top() + m.bottom()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return max(super().heightForWidth(width), self._two_lines())
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        s = super().sizeHint()
+        return QSize(s.width(), max(s.height(), self._two_lines()))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        s = super().minimumSizeHint()
+        return QSize(s.width(), max(s.height(), self._two_lines()))
 
 
 class TracePlayer(QWidget):
@@ -50,9 +77,7 @@ class TracePlayer(QWidget):
             self.speed.addItem(f"{s:g} steps/s", s)
         self.speed.setCurrentIndex(_SPEEDS.index(steps_per_second) if steps_per_second in _SPEEDS else 3)
         self.speed.currentIndexChanged.connect(self._apply_speed)
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
-        self.caption.setObjectName("Mono")
+        self.caption = _Caption()
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
