@@ -266,3 +266,21 @@ def test_a_calibration_the_matchers_cannot_take_is_refused_and_changes_nothing(m
     with pytest.raises(ValueError, match="from 0 .auto. to 10,000, not 20,000"):
         panel.restore_state({"num_disparities": 20000})
     assert panel.ndisp.value() == before[0]
+
+
+def test_camera_values_the_boxes_cannot_show_are_refused_not_clamped(make_panel):
+    """Issue 26: a lesson's or a dict's f, B or doffs outside the boxes' limits was clamped to the limit
+    without a word, so every depth on the card was wrong. Now: one sentence, and nothing changes."""
+    panel = make_panel("stereo")
+    before = panel.state()
+    for state, field in (({"baseline": -0.12, "ndisp": 32}, "baseline B"), ({"f_px": float("nan")}, "focal length f"),
+                         ({"doffs": 1e30}, "doffs"), ({"f_px": "wide"}, "focal length f")):
+        with pytest.raises(ValueError, match=field) as err:
+            panel.restore_state(state)
+        assert "nothing was changed" in str(err.value) and "float" not in str(err.value)
+        assert panel.state() == before
+    with pytest.raises(ValueError, match="focal length f = 0"):
+        panel.apply_calibration({"f_px": 0.0, "baseline": 0.16, "ndisp": 64})
+    assert panel.state() == before
+    panel.restore_state({"f_px": 1000.0, "baseline": 0.2})  # in range: applied as given
+    assert (panel.state()["f_px"], panel.state()["baseline"]) == (1000.0, 0.2)

@@ -167,6 +167,7 @@ class PanelWidget(DepthReadout, Panel):
 
         ``ndisp`` is used as given (SGBM and BM round it up to a multiple of 16, and the read-out says so);
         one the matchers cannot take is refused with a sentence before anything changes."""
+        self.check_camera(cal["f_px"], cal["baseline"], cal.get("doffs") or 0.0)
         nd = cal.get("ndisp")
         if nd and not 1 <= int(nd) <= self.ndisp.maximum():
             raise ValueError(f"The calibration's ndisp = {int(nd):,} is more disparities than the matchers search "
@@ -320,6 +321,9 @@ class PanelWidget(DepthReadout, Panel):
         return st
 
     def restore_state(self, state: dict[str, Any]) -> None:
+        if any(k in state for k in ("f_px", "baseline", "doffs")):  # checked before anything changes
+            self.check_camera(state.get("f_px", self.f_px.value()), state.get("baseline", self.baseline.value()),
+                              state.get("doffs", self.doffs.value()))
         self.controls.set_settings(state)
         if any(k in state for k in ("f_px", "baseline", "doffs")):
             self._set_camera(state.get("f_px", self.f_px.value()), state.get("baseline", self.baseline.value()),

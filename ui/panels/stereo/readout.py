@@ -42,7 +42,22 @@ class DepthReadout:
         """The clicked pixel's cost for every disparity (what the cost curve plots)."""
         return None if self.costs is None else self.costs.costs
 
+    def check_camera(self, f, b, doffs) -> None:
+        """Refuse (one sentence naming the field) an f, B or doffs the camera boxes cannot show as given;
+        a value clamped to the box's limit would make every depth on the card wrong without a word."""
+        for name, box, value in (("focal length f", self.f_px, f), ("baseline B", self.baseline, b),
+                                 ("doffs", self.doffs, doffs)):
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"The camera's {name} must be a number, not {str(value)[:40]!r}; "
+                                 "nothing was changed.") from None
+            if not (np.isfinite(v) and box.minimum() <= v <= box.maximum()):
+                raise ValueError(f"The camera's {name} = {v:g} is outside what this panel takes "
+                                 f"({box.minimum():g} to {box.maximum():g}{box.suffix()}); nothing was changed.")
+
     def _set_camera(self, f: float, b: float, doffs: float) -> None:
+        self.check_camera(f, b, doffs)
         self._camera_by_code = True
         try:
             self.f_px.setValue(float(f))
