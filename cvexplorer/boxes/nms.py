@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..trace import Step, Trace
@@ -21,17 +23,19 @@ def _prepare(boxes, scores, iou_threshold, score_threshold):
         s = s[None]
     if s.ndim != 1 or len(s) != len(b):
         raise ValueError(f"scores must be one number per box: {len(b)} boxes but scores of shape {s.shape}.")
-    if not np.all(np.isfinite(s)):
+    if not np.isfinite(s).all():
         raise ValueError("scores contain NaN or infinite values.")
     t = float(iou_threshold)
-    if not np.isfinite(t) or not 0.0 <= t <= 1.0:
+    if not math.isfinite(t) or not 0.0 <= t <= 1.0:
         raise ValueError(f"The IoU threshold must be between 0 and 1, not {iou_threshold}.")
     st = float(score_threshold)
-    if np.isnan(st):
+    if math.isnan(st):
         raise ValueError("The score threshold is NaN.")
-    cand = np.flatnonzero(s > st)
-    order = cand[np.argsort(-s[cand], kind="stable")]
-    return b, s, t, order
+    above = s > st
+    if above.all():  # the usual case: no candidate to drop, so no gathers
+        return b, s, t, np.argsort(-s, kind="stable")
+    cand = np.flatnonzero(above)
+    return b, s, t, cand[np.argsort(-s[cand], kind="stable")]
 
 
 def _max_det(max_detections):
