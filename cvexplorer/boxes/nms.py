@@ -79,10 +79,13 @@ def nms(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detections=Non
     return keep if kmax is None else keep[:kmax]
 
 
-#: Fast-path block sizes (see :func:`_greedy_sorted`): at least ``_BLOCK`` rows per pass, more while
-#: rows × survivors stays under ``_BUDGET``, and the whole rest at once from ``_SIDE`` survivors down.
-_BLOCK, _BUDGET = 48, 30000
-_SIDE = int(1.5 * _BUDGET ** 0.5)
+#: Fast-path pass sizes (see :func:`_greedy_sorted`): the first pass takes ``_BLOCK`` rows, each
+#: next one twice as many as the last one kept (at least ``_BLOCK``: dense clusters keep few, so
+#: their blocks stay small), capped where rows × survivors passes ``_BUDGET`` (but never below
+#: ``_BLOCK``); within 1.5× of that size, the rest goes at once. Up to ``_SMALL`` boxes skip the
+#: prefilter: one pass over every pair.
+_BLOCK, _BUDGET, _SMALL, _DENSE = 48, 30000, 32, 2000
+_SIDE = int((1.5 * _BUDGET) ** 0.5) + 1  # the largest block
 _UPPER = np.less.outer(np.arange(_SIDE), np.arange(_SIDE))  # pair (i, j) of a block with i < j
 _A_MIN = 1e-290  # smaller positive areas are not shrunk (their IoUs may lose precision to underflow)
 
@@ -99,7 +102,8 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     sorted by row, and a row can only be suppressed by an earlier row, so that is known in time);
     then every kept row suppresses its columns beyond the block. That is the greedy loop's result:
     a column beyond the block is only compared with kept rows, the same boxes the loop would
-    compare it with while it waits its turn.
+    compare it with while it waits its turn. (A dense first block is settled before the pairs with
+    the rest get their IoUs, so only kept rows pay for those; the decisions are the same.)
 
     The prefilter must never drop a pair whose computed IoU is above ``t``. Real numbers first:
     IoU > τ implies the x overlap exceeds τ·max(wa, wb) ≥ τ/2·(wa + wb) (IoU ≤ I/area_a ≤
@@ -118,49 +122,50 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     wh = coords[2:4] - coords[:2]
     np.maximum(wh, 0, out=wh)
     np.multiply(wh[0], wh[1], out=coords[4])
-    q = _grid(coords, wh, t).take(order, axis=1)
+    q = _grid(coords, wh, t).take(order, axis=1) if len(order) > _SMALL else None
     pos = order  # the survivors, best first, as indices into b
     keep: list[np.ndarray] = []
     n_kept = 0
+    want = _BLOCK
+    if q is not None:  # the rows × survivors masks, reused by every pass (fresh ones can page-fault)
+        size = max(_BLOCK * len(order), _BUDGET) * 3 // 2
+        buf, buf2 = np.empty(size, bool), np.empty(size, bool)
     while True:
         r = pos.size
-        k = r if r <= _SIDE else min(max(_BLOCK, _BUDGET // r), r)
-        rows = q[:, :k, None]
-        touch = np.less_equal(q[0], rows[2])
-        other = np.greater_equal(q[2], rows[0])
-        touch &= other
-        touch &= np.less_equal(q[1], rows[3], out=other)
-        touch &= np.greater_equal(q[3], rows[1], out=other)
-        touch[:, :k] &= _UPPER[:k, :k]
+        k = min(want, max(_BLOCK, _BUDGET // r))
+        if r <= 1.5 * k or q is None:
+            k = r
+        if q is None:
+            touch = _UPPER[:k, :k]
+        else:
+            rows = q[:, :k, None]
+            touch = np.less_equal(q[0], rows[2], out=buf[:k * r].reshape(k, r))
+            other = np.greater_equal(q[2], rows[0], out=buf2[:k * r].reshape(k, r))
+            touch &= other
+            touch &= np.less_equal(q[1], rows[3], out=other)
+            touch &= np.greater_equal(q[3], rows[1], out=other)
+            touch[:, :k] &= _UPPER[:k, :k]
         f = np.flatnonzero(touch)
         i = f // r
         j = f - i * r
         alive = np.ones(r, bool)
-        if f.size:
-            a = coords.take(pos.take(i), axis=1)
-            c = coords.take(pos.take(j), axis=1)
-            lo = np.maximum(a[:2], c[:2])
-            ov = np.minimum(a[2:4], c[2:4])
-            ov -= lo
-            np.maximum(ov, 0, out=ov)
-            inter = np.multiply(ov[0], ov[1], out=lo[0])
-            u = np.add(a[4], c[4], out=lo[1])
-            u -= inter
-            np.maximum(u, _TINY, out=u)
-            np.divide(inter, u, out=u)
-            over = np.flatnonzero(u > t)
-            if over.size:
-                oi = i.take(over)
-                oj = j.take(over)
-                inb = oj < k
+        if not keep and k < r and min(k, np.count_nonzero(touch[:, :k])) * f.size > _DENSE * k:
+            # first block of dense clusters: rows falling to earlier rows of the block (at most those
+            # touching one, say half) would bring many pairs with the rest, so settle the block
+            # first, then pair only its kept rows with the rest (two IoU rounds instead of one)
+            inb = j < k
+            _settle(*_over(coords, pos, i[inb], j[inb], t), alive)
+            inb ^= True
+            inb &= alive.take(i)
+            alive[_over(coords, pos, i[inb], j[inb], t)[1]] = False
+        else:
+            i, j = _over(coords, pos, i, j, t)
+            if j.size:
+                inb = j < k
                 if inb.any():
-                    sup = set()
-                    for x, y in zip(oi[inb].tolist(), oj[inb].tolist()):
-                        if x not in sup:
-                            sup.add(y)
-                    alive[list(sup)] = False
-                    oj = oj[alive.take(oi)]  # pairs whose row is kept
-                alive[oj] = False
+                    _settle(i[inb], j[inb], alive)
+                    j = j[alive.take(i)]  # pairs whose row is kept
+                alive[j] = False
         kept = pos[:k][alive[:k]]
         keep.append(kept)
         n_kept += kept.size
@@ -168,8 +173,40 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
             break
         alive[:k] = False
         pos = pos[alive]
+        if not pos.size:
+            break
         q = q.compress(alive, axis=1)
+        want = max(_BLOCK, 2 * kept.size)
     return np.concatenate(keep) if len(keep) > 1 else keep[0]
+
+
+def _over(coords, pos, i, j, t):
+    """The pairs (``pos[i]``, ``pos[j]``) whose IoU is above ``t``, in the same order."""
+    if not i.size:
+        return i, j
+    a = coords.take(pos.take(i), axis=1)
+    c = coords.take(pos.take(j), axis=1)
+    lo = np.maximum(a[:2], c[:2])
+    ov = np.minimum(a[2:4], c[2:4])
+    ov -= lo
+    np.maximum(ov, 0, out=ov)
+    inter = np.multiply(ov[0], ov[1], out=lo[0])
+    u = np.add(a[4], c[4], out=lo[1])
+    u -= inter
+    np.maximum(u, _TINY, out=u)
+    np.divide(inter, u, out=u)
+    over = np.flatnonzero(u > t)
+    return i.take(over), j.take(over)
+
+
+def _settle(i, j, alive):
+    """Greedy order within a block: pair (i, j), i < j, sorted by i, suppresses j unless i fell."""
+    sup = set()
+    for x, y in zip(i.tolist(), j.tolist()):
+        if x not in sup:
+            sup.add(y)
+    if sup:
+        alive[list(sup)] = False
 
 
 def _grid(coords, wh, t):
