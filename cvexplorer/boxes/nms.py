@@ -106,11 +106,11 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     the rest get their IoUs, so only kept rows pay for those; the decisions are the same.)
 
     The prefilter must never drop a pair whose computed IoU is above ``t``. Real numbers first:
-    IoU > τ implies the x overlap exceeds τ·max(wa, wb) ≥ τ/2·(wa + wb) (IoU ≤ I/area_a ≤
-    ox·ha/(wa·ha)), and likewise in y; so boxes each shrunk by τ/2 of their width and height on
-    every side still overlap. Here τ = t·(1 − 2e-4): a computed IoU is within ~1e-15 (relative) of
-    the real one unless areas underflow, hence boxes with a positive area below ``_A_MIN`` are not
-    shrunk, nor is anything when t < 1e-9. The shrink also gives up 2⁻⁵⁰·max|coordinate|, which
+    IoU = I/(A + B − I) > τ means I > κ·(A + B) with κ = τ/(1 + τ); as I ≤ ox·min(ha, hb) and
+    A + B ≥ min(ha, hb)·(wa + wb), the x overlap ox exceeds κ·(wa + wb), and likewise in y; so
+    boxes each shrunk by κ of their width and height on every side still overlap. The code shrinks
+    by 0.9998·κ: a computed IoU is within ~1e-15 (relative) of the real one unless areas underflow,
+    hence boxes with a positive area below ``_A_MIN`` are not shrunk, nor is anything when t < 1e-9. The shrink also gives up 2⁻⁵⁰·max|coordinate|, which
     bounds the rounding of the shrunk coordinates. The shrunk boxes are then mapped onto a 0..255
     grid, rounding lower edges down and upper edges up (a monotone map), and a pair passes when the
     grid rectangles overlap or touch: so whenever the shrunk boxes overlap, the pair passes. Four
@@ -219,7 +219,7 @@ def _grid(coords, wh, t):
         return np.zeros(c4.shape, np.uint8)
     z = c4 - lo
     if t >= 1e-9:
-        d = wh * (t * 0.4999)
+        d = wh * (t / (1 + t) * 0.9998)  # below 1/2: shrunk edges do not cross
         d -= max(-lo, hi) * 2.0 ** -50  # max |coordinate|
         np.maximum(d, 0, out=d)
         if coords[4].min() < _A_MIN:
