@@ -112,9 +112,10 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     by 0.9998·κ: a computed IoU is within ~1e-15 (relative) of the real one unless areas underflow,
     hence boxes with a positive area below ``_A_MIN`` are not shrunk, nor is anything when t < 1e-9. The shrink also gives up 2⁻⁵⁰·max|coordinate|, which
     bounds the rounding of the shrunk coordinates. The shrunk boxes are then mapped onto a 0..255
-    grid, rounding lower edges down and upper edges up (a monotone map), and a pair passes when the
-    grid rectangles overlap or touch: so whenever the shrunk boxes overlap, the pair passes. Four
-    uint8 comparisons per pair: this test, over rows × survivors, is most of the cost at large N.
+    grid by truncation, a monotone map (two edges keep their order or become equal), and a pair
+    passes when the grid rectangles overlap or touch: so whenever the shrunk boxes overlap, the pair
+    passes. Four uint8 comparisons per pair: this test, over rows × survivors, is most of the cost
+    at large N.
     """
     n = len(b)
     coords = np.empty((5, n))  # x0, y0, x1, y1, area
@@ -210,11 +211,11 @@ def _settle(i, j, alive):
 
 
 def _grid(coords, wh, t):
-    """The prefilter's boxes: shrunk (see :func:`_greedy_sorted`) and mapped onto a 0..255 grid."""
+    """The prefilter's boxes: shrunk (see :func:`_greedy_sorted`) and truncated onto a 0..255 grid."""
     c4 = coords[:4]
     lo, hi = float(c4.min()), float(c4.max())
     span = hi - lo
-    s = 254.0 / span if span > 0 else 0.0
+    s = 255.0 / span if span > 0 else 0.0
     if not 0 < s < np.inf:  # all coordinates equal, or a span beyond float range: every pair passes
         return np.zeros(c4.shape, np.uint8)
     z = c4 - lo
@@ -226,11 +227,8 @@ def _grid(coords, wh, t):
             d *= coords[4] >= _A_MIN
         z[:2] += d
         z[2:] -= d
-    z *= s  # in [0, 254] up to rounding, so the ceiling stays within uint8
-    q = np.empty(z.shape, np.uint8)
-    np.floor(z[:2], out=q[:2], casting="unsafe")
-    np.ceil(z[2:], out=q[2:], casting="unsafe")
-    return q
+    z *= s  # in [0, 255] up to rounding: truncated, within uint8
+    return z.astype(np.uint8)
 
 
 def nms_trace(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detections=None):
