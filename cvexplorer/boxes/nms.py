@@ -84,7 +84,7 @@ def nms(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detections=Non
 #: their blocks stay small), capped where rows × survivors passes ``_BUDGET`` (but never below
 #: ``_BLOCK``); within 1.5× of that size, the rest goes at once. Up to ``_SMALL`` boxes skip the
 #: prefilter: one pass over every pair.
-_BLOCK, _BUDGET, _SMALL, _DENSE = 48, 30000, 32, 2000
+_BLOCK, _BUDGET, _SMALL, _DENSE = 40, 30000, 32, 2000
 _SIDE = int((1.5 * _BUDGET) ** 0.5) + 1  # the largest block
 _UPPER = np.less.outer(np.arange(_SIDE), np.arange(_SIDE))  # pair (i, j) of a block with i < j
 _A_MIN = 1e-290  # smaller positive areas are not shrunk (their IoUs may lose precision to underflow)
