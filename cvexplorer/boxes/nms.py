@@ -108,9 +108,10 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     The prefilter must never drop a pair whose computed IoU is above ``t``. Real numbers first:
     IoU = I/(A + B − I) > τ means I > κ·(A + B) with κ = τ/(1 + τ); as I ≤ ox·min(ha, hb) and
     A + B ≥ min(ha, hb)·(wa + wb), the x overlap ox exceeds κ·(wa + wb), and likewise in y; so
-    boxes each shrunk by κ of their width and height on every side still overlap. The code shrinks
-    by 0.9998·κ: a computed IoU is within ~1e-15 (relative) of the real one unless areas underflow,
-    hence boxes with a positive area below ``_A_MIN`` are not shrunk, nor is anything when t < 1e-9. The shrink also gives up 2⁻⁵⁰·max|coordinate|, which
+    boxes each shrunk by κ of their width and height on every side still overlap. Floats next: a
+    computed IoU is within ~1e-15 (relative) of the real one unless areas underflow, so the code
+    shrinks by 0.9998·κ (κ of a slightly smaller τ), not at all for t < 1e-9 or for boxes with a
+    positive area below ``_A_MIN``, and gives up 2⁻⁵⁰·max|coordinate| of every shrink, which
     bounds the rounding of the shrunk coordinates. The shrunk boxes are then mapped onto a 0..255
     grid by truncation, a monotone map (two edges keep their order or become equal), and a pair
     passes when the grid rectangles overlap or touch: so whenever the shrunk boxes overlap, the pair
