@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..trace import Step, Trace
-from .iou import _TINY, _iou_one, _pairwise, areas, as_boxes
+from .iou import _TINY, _iou_one, areas, as_boxes
 
 __all__ = ["nms", "nms_trace", "STATE_NAMES", "WAITING", "CURRENT", "SUPPRESSED", "KEPT", "BELOW_SCORE"]
 
@@ -21,17 +23,19 @@ def _prepare(boxes, scores, iou_threshold, score_threshold):
         s = s[None]
     if s.ndim != 1 or len(s) != len(b):
         raise ValueError(f"scores must be one number per box: {len(b)} boxes but scores of shape {s.shape}.")
-    if not np.all(np.isfinite(s)):
+    if not np.isfinite(s).all():
         raise ValueError("scores contain NaN or infinite values.")
     t = float(iou_threshold)
-    if not np.isfinite(t) or not 0.0 <= t <= 1.0:
+    if not math.isfinite(t) or not 0.0 <= t <= 1.0:
         raise ValueError(f"The IoU threshold must be between 0 and 1, not {iou_threshold}.")
     st = float(score_threshold)
-    if np.isnan(st):
+    if math.isnan(st):
         raise ValueError("The score threshold is NaN.")
-    cand = np.flatnonzero(s > st)
-    order = cand[np.argsort(-s[cand], kind="stable")]
-    return b, s, t, order
+    above = s > st
+    if above.all():  # the usual case: no candidate to drop, so no gathers
+        return b, s, t, np.argsort(-s, kind="stable")
+    cand = np.flatnonzero(above)
+    return b, s, t, cand[np.argsort(-s[cand], kind="stable")]
 
 
 def _max_det(max_detections):
@@ -71,83 +75,161 @@ def nms(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detections=Non
     kmax = _max_det(max_detections)
     if order.size == 0 or kmax == 0:
         return np.zeros(0, np.int64)
-    keep = _greedy_sorted(b[order], t, kmax)
-    out = order[keep]
-    return out if kmax is None else out[:kmax]
+    keep = _greedy_sorted(b, order, t, kmax)
+    return keep if kmax is None else keep[:kmax]
 
 
-#: Boxes resolved per pass of the fast path (see :func:`_greedy_sorted`).
-_BLOCK = 32  # at most 64: a block's overlaps are one 64-bit mask per row
+#: Fast-path pass sizes (see :func:`_greedy_sorted`): the first pass takes ``_BLOCK`` rows, each
+#: next one twice as many as the last one kept (at least ``_BLOCK``: dense clusters keep few, so
+#: their blocks stay small), capped where rows × survivors passes ``_BUDGET`` (but never below
+#: ``_BLOCK``); within 1.5× of that size, the rest goes at once. Up to ``_SMALL`` boxes skip the
+#: prefilter: one pass over every pair.
+_BLOCK, _BUDGET, _SMALL, _DENSE = 40, 30000, 32, 2000
+_SIDE = int((1.5 * _BUDGET) ** 0.5) + 1  # the largest block
+_UPPER = np.less.outer(np.arange(_SIDE), np.arange(_SIDE))  # pair (i, j) of a block with i < j
+_A_MIN = 1e-290  # smaller positive areas are not shrunk (their IoUs may lose precision to underflow)
 
 
-def _greedy_sorted(sb: np.ndarray, t: float, kmax: int | None) -> np.ndarray:
-    """Greedy NMS over boxes already sorted by score; returns kept positions (into ``sb``).
+def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None) -> np.ndarray:
+    """Greedy NMS of boxes ``b[order]`` (best first); returns the kept indices into ``b``.
 
-    Blocked greedy, exactly the result of one pick at a time. Each pass takes the best ``_BLOCK``
-    survivors, resolves greedy NMS among them on 64-bit overlap masks, then lets the block's kept
-    boxes suppress the later survivors. That last step is where the time goes (kept × survivors), so
-    it first keeps only the pairs whose rectangles overlap at all (four comparisons, one byte per
-    pair) and computes the IoU for those pairs only. The survivors' coordinates stay compacted in one
-    (5, R) array. The IoU is computed with the same operations in the same order as
-    :func:`iou_matrix`, and IoU is symmetric, so every decision equals the one-at-a-time loop's.
+    Blocked and exact: every decision equals the one-pick-at-a-time loop's. Each pass takes the
+    best ``k`` survivors (the rows) and pairs them with every survivor (the columns), itself
+    included. Only pairs (row i, column j > i) that pass a cheap prefilter get an IoU, computed with
+    the same float operations in the same order as :func:`iou_matrix` (IoU is symmetric, so which
+    box comes first does not matter). The pairs above the threshold are resolved in order: a pair
+    within the block suppresses its column when its row is not itself suppressed (pairs come out
+    sorted by row, and a row can only be suppressed by an earlier row, so that is known in time);
+    then every kept row suppresses its columns beyond the block. That is the greedy loop's result:
+    a column beyond the block is only compared with kept rows, the same boxes the loop would
+    compare it with while it waits its turn. (A dense first block is settled before the pairs with
+    the rest get their IoUs, so only kept rows pay for those; the decisions are the same.)
+
+    The prefilter must never drop a pair whose computed IoU is above ``t``. Real numbers first:
+    IoU = I/(A + B − I) > τ means I > κ·(A + B) with κ = τ/(1 + τ); as I ≤ ox·min(ha, hb) and
+    A + B ≥ min(ha, hb)·(wa + wb), the x overlap ox exceeds κ·(wa + wb), and likewise in y; so
+    boxes each shrunk by κ of their width and height on every side still overlap. Floats next: a
+    computed IoU is within ~1e-15 (relative) of the real one unless areas underflow, so the code
+    shrinks by 0.9998·κ (κ of a slightly smaller τ), not at all for t < 1e-9 or for boxes with a
+    positive area below ``_A_MIN``, and gives up 2⁻⁵⁰·max|coordinate| of every shrink, which
+    bounds the rounding of the shrunk coordinates. The shrunk boxes are then mapped onto a 0..255
+    grid by truncation, a monotone map (two edges keep their order or become equal), and a pair
+    passes when the grid rectangles overlap or touch: so whenever the shrunk boxes overlap, the pair
+    passes. Four uint8 comparisons per pair: this test, over rows × survivors, is most of the cost
+    at large N.
     """
-    m = len(sb)
-    coords = np.empty((5, m))
-    coords[:4] = sb.T
-    np.multiply(np.maximum(coords[2] - coords[0], 0), np.maximum(coords[3] - coords[1], 0), out=coords[4])
-    pos = np.arange(m)
+    n = len(b)
+    coords = np.empty((5, n))  # x0, y0, x1, y1, area
+    coords[:4] = b.T
+    wh = coords[2:4] - coords[:2]
+    np.maximum(wh, 0, out=wh)
+    np.multiply(wh[0], wh[1], out=coords[4])
+    q = _grid(coords, wh, t).take(order, axis=1) if len(order) > _SMALL else None
+    pos = order  # the survivors, best first, as indices into b
     keep: list[np.ndarray] = []
     n_kept = 0
-    while pos.size:
-        k = min(_BLOCK, pos.size)
-        blk = coords[:, :k]
-        if k > 1:
-            over = _iou_rows(blk[:, :, None], blk[:, None, :]) > t
-            bits = np.zeros((k, 8), np.uint8)
-            bits[:, :(k + 7) // 8] = np.packbits(over, axis=1, bitorder="little")
-            sup, kb = 0, []
-            for a, mask in enumerate(bits.view("<u8").ravel().tolist()):
-                if not (sup >> a) & 1:  # row a's bits before a are harmless: those boxes are decided
-                    kb.append(a)
-                    sup |= mask
+    want = _BLOCK
+    if q is not None:  # the rows × survivors masks, reused by every pass (fresh ones can page-fault)
+        size = max(_BLOCK * len(order), _BUDGET) * 3 // 2
+        buf, buf2 = np.empty(size, bool), np.empty(size, bool)
+    while True:
+        r = pos.size
+        k = min(want, max(_BLOCK, _BUDGET // r))
+        if r <= 1.5 * k or q is None:
+            k = r
+        if q is None:
+            touch = _UPPER[:k, :k]
         else:
-            kb = [0]
-        keep.append(pos[kb])
-        n_kept += len(kb)
-        if kmax is not None and n_kept >= kmax:
+            rows = q[:, :k, None]
+            touch = np.less_equal(q[0], rows[2], out=buf[:k * r].reshape(k, r))
+            other = np.greater_equal(q[2], rows[0], out=buf2[:k * r].reshape(k, r))
+            touch &= other
+            touch &= np.less_equal(q[1], rows[3], out=other)
+            touch &= np.greater_equal(q[3], rows[1], out=other)
+            touch[:, :k] &= _UPPER[:k, :k]
+        f = np.flatnonzero(touch)
+        i = f // r
+        j = f - i * r
+        alive = np.ones(r, bool)
+        if not keep and k < r and min(k, np.count_nonzero(touch[:, :k])) * f.size > _DENSE * k:
+            # first block of dense clusters: rows falling to earlier rows of the block (at most those
+            # touching one, say half) would bring many pairs with the rest, so settle the block
+            # first, then pair only its kept rows with the rest (two IoU rounds instead of one)
+            inb = j < k
+            _settle(*_over(coords, pos, i[inb], j[inb], t), alive)
+            inb ^= True
+            inb &= alive.take(i)
+            alive[_over(coords, pos, i[inb], j[inb], t)[1]] = False
+        else:
+            i, j = _over(coords, pos, i, j, t)
+            if j.size:
+                inb = j < k
+                if inb.any():
+                    _settle(i[inb], j[inb], alive)
+                    j = j[alive.take(i)]  # pairs whose row is kept
+                alive[j] = False
+        kept = pos[:k][alive[:k]]
+        keep.append(kept)
+        n_kept += kept.size
+        if k == r or (kmax is not None and n_kept >= kmax):
             break
-        rest = coords[:, k:]
-        if not rest.shape[1]:
+        alive[:k] = False
+        pos = pos[alive]
+        if not pos.size:
             break
-        kc = blk[:, kb, None]  # (5, K, 1) against (5, R)
-        touch = np.less(rest[0], kc[2])
-        touch &= np.greater(rest[2], kc[0])
-        touch &= np.less(rest[1], kc[3])
-        touch &= np.greater(rest[3], kc[1])
-        ki, ri = np.nonzero(touch)
-        survive = np.ones(rest.shape[1], bool)
-        if ki.size:
-            iou = _iou_rows(kc[:, ki, 0], rest[:, ri])
-            survive[ri[iou > t]] = False
-        pos = pos[k:][survive]
-        coords = rest[:, survive]
-    return np.concatenate(keep) if keep else np.zeros(0, np.int64)
+        q = q.compress(alive, axis=1)
+        want = max(_BLOCK, 2 * kept.size)
+    return np.concatenate(keep) if len(keep) > 1 else keep[0]
 
 
-def _iou_rows(a, b):
-    """IoU of (5, ...) coordinate stacks (x0, y0, x1, y1, area) broadcast against each other."""
-    w = np.minimum(a[2], b[2])
-    w -= np.maximum(a[0], b[0])
-    np.maximum(w, 0, out=w)
-    h = np.minimum(a[3], b[3])
-    h -= np.maximum(a[1], b[1])
-    np.maximum(h, 0, out=h)
-    w *= h
-    u = a[4] + b[4]
-    u -= w
+def _over(coords, pos, i, j, t):
+    """The pairs (``pos[i]``, ``pos[j]``) whose IoU is above ``t``, in the same order."""
+    if not i.size:
+        return i, j
+    a = coords.take(pos.take(i), axis=1)
+    c = coords.take(pos.take(j), axis=1)
+    lo = np.maximum(a[:2], c[:2])
+    ov = np.minimum(a[2:4], c[2:4])
+    ov -= lo
+    np.maximum(ov, 0, out=ov)
+    inter = np.multiply(ov[0], ov[1], out=lo[0])
+    u = np.add(a[4], c[4], out=lo[1])
+    u -= inter
     np.maximum(u, _TINY, out=u)
-    np.divide(w, u, out=u)
-    return u
+    np.divide(inter, u, out=u)
+    over = np.flatnonzero(u > t)
+    return i.take(over), j.take(over)
+
+
+def _settle(i, j, alive):
+    """Greedy order within a block: pair (i, j), i < j, sorted by i, suppresses j unless i fell."""
+    sup = set()
+    for x, y in zip(i.tolist(), j.tolist()):
+        if x not in sup:
+            sup.add(y)
+    if sup:
+        alive[list(sup)] = False
+
+
+def _grid(coords, wh, t):
+    """The prefilter's boxes: shrunk (see :func:`_greedy_sorted`) and truncated onto a 0..255 grid."""
+    c4 = coords[:4]
+    lo, hi = float(c4.min()), float(c4.max())
+    span = hi - lo
+    s = 255.0 / span if span > 0 else 0.0
+    if not 0 < s < np.inf:  # all coordinates equal, or a span beyond float range: every pair passes
+        return np.zeros(c4.shape, np.uint8)
+    z = c4 - lo
+    if t >= 1e-9:
+        d = wh * (t / (1 + t) * 0.9998)  # below 1/2: shrunk edges do not cross
+        d -= max(-lo, hi) * 2.0 ** -50  # max |coordinate|
+        np.maximum(d, 0, out=d)
+        if coords[4].min() < _A_MIN:
+            d *= coords[4] >= _A_MIN
+        z[:2] += d
+        z[2:] -= d
+    z *= s  # in [0, 255] up to rounding: truncated, within uint8
+    return z.astype(np.uint8)
 
 
 def nms_trace(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detections=None):
