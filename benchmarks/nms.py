@@ -6,7 +6,7 @@ detector emits before NMS), unique random scores, IoU threshold 0.5, in a 1280×
 reference gets the same boxes as Python lists of [x, y, w, h] and of scores (its fast path: ndarray
 input is several times slower; the lists are built outside the timing); the accuracy column says
 whether both kept exactly the same indices in the same order. A last NMS row uses spread-out
-boxes where almost every box is kept (greedy NMS's worst case: one NumPy pass per kept box).
+boxes where almost every box is kept (greedy NMS's worst case: every box is a pick).
 
 The panel rows time one step of the player (boxes by state, IoU labels, card, table, paint)
 offscreen on the built-in "duplicates" scenario and on 1 000 boxes given to the panel.
