@@ -36,7 +36,9 @@ def ctx(qtbot):
     # another theme's, and a panel laid out under one theme and repainted under another moves
     from PySide6.QtWidgets import QApplication
 
-    c.theme.apply(QApplication.instance())
+    app = QApplication.instance()
+    if app.property("cvexplorer_theme") != c.theme.name:  # restyling every live widget is not free
+        c.theme.apply(app)
     yield c
     c.workers.shutdown(2000)
 

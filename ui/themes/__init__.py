@@ -155,6 +155,7 @@ class Theme:
         app.setPalette(pal)
         app.setFont(self.font("body"))
         app.setStyleSheet(self.qss)
+        app.setProperty("cvexplorer_theme", self.name)  # which theme styles the application now
 
     def _arrow(self, direction: str) -> str:
         """The spin-box arrow picture in this theme's text colour (QSS needs a file; they ship in assets/)."""
