@@ -128,3 +128,35 @@ def test_fallback_works_with_no_model(make_panel, ctx, monkeypatch, tmp_path):
     bad.write_bytes(b"junk")
     panel.load_model(bad, bad)
     assert panel.model is None and ctx.errors and "SAM model" in ctx.errors[-1]
+
+
+def test_a_click_on_a_new_image_is_decoded_on_that_image(make_panel, ctx, monkeypatch):
+    """An image's encode still running when the next image arrives wrote its picture into the shared
+    predictor under the new image's click ("boolean index did not match", seen with --image --demo)."""
+    import time
+
+    from cvexplorer import sam
+
+    real_set, real_predict = sam.ClassicalSegmenter.set_image, sam.ClassicalSegmenter.predict
+
+    def slow_set(self, rgb):
+        if rgb.shape[:2] == (100, 150):
+            time.sleep(0.2)  # the older image's encode lands after the newer one's
+        return real_set(self, rgb)
+
+    def slow_predict(self, *args, **kwargs):
+        time.sleep(0.4)  # and while the click is being decoded
+        return real_predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(sam.ClassicalSegmenter, "set_image", slow_set)
+    monkeypatch.setattr(sam.ClassicalSegmenter, "predict", slow_predict)
+    panel = make_panel("sam")
+    panel.set_image(np.full((100, 150, 3), 90, np.uint8), "old")
+    new = np.full((240, 320, 3), 40, np.uint8)
+    new[60:180, 100:220] = (220, 60, 30)
+    panel.set_image(new, "new")
+    panel.add_point(160, 120, 1)
+    assert panel.wait_idle(30)
+    assert ctx.errors == []
+    assert panel.result is not None and panel.result.mask.shape == (240, 320)
+    assert panel.result.mask[120, 160] and panel.result.mask[60:180, 100:220].mean() > 0.9

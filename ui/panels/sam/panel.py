@@ -10,6 +10,7 @@ panel useful, and the banner says once how to get a model.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,11 @@ class PanelWidget(ModelMenu, Panel):
         self.choice: int | None = None  # the candidate the user picked (None: SAM's rule)
         self.encoding = False
         self.image_ready = False
+        # The predictor is one object shared by the worker jobs: its image is set by one job at a time,
+        # a click is decoded between them, and an encode overtaken by a newer one does nothing (a stale
+        # job finishing last would leave the old picture in the predictor under the new one's clicks)
+        self._predictor_lock = threading.Lock()
+        self._encode_token = 0
 
         frame = self.use_frame()
         self.canvas = ImageCanvas(theme=th)
@@ -113,10 +119,15 @@ class PanelWidget(ModelMenu, Panel):
             self.frame.banner.show_progress("Encoding the image (once per image)… your clicks are queued")
             self.pipeline.set_state("encoder", encoder="", decoder="")
         pred = self.predictor
+        self._encode_token += 1
+        token = self._encode_token
 
         def job(rgb=self.rgb):
-            t = pred.set_image(rgb)
-            emb = sam.embedding_rgb(pred.embedding) if isinstance(pred, sam.SamPredictor) else None
+            with self._predictor_lock:
+                if token != self._encode_token:
+                    return None  # a newer image (or model) was asked for meanwhile
+                t = pred.set_image(rgb)
+                emb = sam.embedding_rgb(pred.embedding) if isinstance(pred, sam.SamPredictor) else None
             return pred, t, emb
 
         self.ctx.workers.submit("sam-encode", job, on_done=self._encoded, on_error=self._encode_failed)
@@ -128,6 +139,8 @@ class PanelWidget(ModelMenu, Panel):
         self.ctx.report_error(exc, "SAM encoder")
 
     def _encoded(self, out) -> None:
+        if out is None:
+            return
         pred, timings, emb = out
         if pred is not self.predictor:
             return
@@ -216,7 +229,12 @@ class PanelWidget(ModelMenu, Panel):
             mask_input = self.result.low_res_logits[self._shown_index()]
         self.pipeline.set_state("decoder")
         pred = self.predictor
-        self.ctx.workers.submit("sam-decode", pred.predict, pts, labs, box, mask_input,
+
+        def job():
+            with self._predictor_lock:
+                return pred.predict(pts, labs, box, mask_input)
+
+        self.ctx.workers.submit("sam-decode", job,
                                 on_done=lambda r, pred=pred: self._decoded(pred, r), on_error=self._decode_failed)
 
     def _decode_failed(self, exc: BaseException) -> None:
