@@ -85,11 +85,10 @@ def encoder_model(style: str = "normalized", seed: int = 0):
     return _model(nodes, [inp], [out], inits, "tiny_sam_encoder")
 
 
-def decoder_model(num_masks: int = 4):
-    """A decoder with the official six inputs whose mask is a disc at the clicked point."""
+def _decoder_signature(c: int):
+    """SAM1's decoder inputs and outputs (the official six inputs; masks of dynamic size)."""
     from onnx import TensorProto, helper
 
-    c = num_masks
     f = TensorProto.FLOAT
     inputs = [helper.make_tensor_value_info("image_embeddings", f, [1, 256, 64, 64]),
               helper.make_tensor_value_info("point_coords", f, [1, "N", 2]),
@@ -100,6 +99,15 @@ def decoder_model(num_masks: int = 4):
     outputs = [helper.make_tensor_value_info("masks", f, [1, c, "H", "W"]),
                helper.make_tensor_value_info("iou_predictions", f, [1, c]),
                helper.make_tensor_value_info("low_res_masks", f, [1, c, 256, 256])]
+    return inputs, outputs
+
+
+def decoder_model(num_masks: int = 4):
+    """A decoder with the official six inputs whose mask is a disc at the clicked point."""
+    from onnx import TensorProto, helper
+
+    c = num_masks
+    inputs, outputs = _decoder_signature(c)
     centers = (np.arange(256, dtype=np.float32) * 4 + 2)
     inits = [
         _const("half", np.float32(0.5)), _const("gx", centers.reshape(1, 1, 1, 256)),
@@ -181,16 +189,8 @@ def giant_decoder_model(side: int, num_masks: int = 4):
     cannot work out before running (a constant shape would be inferred and refused at open)."""
     from onnx import TensorProto, helper
 
-    c, f = num_masks, TensorProto.FLOAT
-    inputs = [helper.make_tensor_value_info("image_embeddings", f, [1, 256, 64, 64]),
-              helper.make_tensor_value_info("point_coords", f, [1, "N", 2]),
-              helper.make_tensor_value_info("point_labels", f, [1, "N"]),
-              helper.make_tensor_value_info("mask_input", f, [1, 1, 256, 256]),
-              helper.make_tensor_value_info("has_mask_input", f, [1]),
-              helper.make_tensor_value_info("orig_im_size", f, [2])]
-    outputs = [helper.make_tensor_value_info("masks", f, [1, c, "H", "W"]),
-               helper.make_tensor_value_info("iou_predictions", f, [1, c]),
-               helper.make_tensor_value_info("low_res_masks", f, [1, c, 256, 256])]
+    c = num_masks
+    inputs, outputs = _decoder_signature(c)
     inits = [_const("bc", np.array([1, c], np.int64)), _const("zero", np.float32(0.0)),
              _const("side", np.float32(side)), _const("low", np.array([1, c, 256, 256], np.int64)),
              _const("iou", np.full((1, c), 0.5, np.float32))]
