@@ -18,10 +18,9 @@ def warm_up_imports(on_done=None) -> None:
 
     The window paints without them (start-up is faster); this way the first panel a user opens
     does not wait for them on the GUI thread either (~0.3 s). pyqtgraph defines Qt classes, so it
-    follows on the GUI thread when the thread is done. Best effort: an import that fails here
-    fails again, with its sentence, where a panel needs it. ``on_done()`` runs on the GUI thread.
+    follows on the GUI thread when the thread is done. Best effort (see :func:`_import_all`).
+    ``on_done()`` runs on the GUI thread.
     """
-    import importlib
     import threading
 
     from PySide6.QtCore import QObject, Qt, Signal
@@ -33,11 +32,7 @@ def warm_up_imports(on_done=None) -> None:
     _keep.append(relay)
 
     def on_gui_thread() -> None:
-        for name in GUI_THREAD_MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - reported where it is really needed
-                break
+        _import_all(GUI_THREAD_MODULES)
         _keep.remove(relay)
         if on_done is not None:
             on_done()
@@ -45,11 +40,19 @@ def warm_up_imports(on_done=None) -> None:
     relay.finished.connect(on_gui_thread, Qt.ConnectionType.QueuedConnection)
 
     def work() -> None:
-        for name in WARM_UP_MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - reported where it is really needed
-                break
+        _import_all(WARM_UP_MODULES)
         relay.finished.emit()
 
     threading.Thread(target=work, name="cvexplorer-warm-up", daemon=True).start()
+
+
+def _import_all(names) -> None:
+    """Import ``names`` in order; stop at the first that fails (it fails again, with its sentence,
+    where a panel needs it)."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported where it is really needed
+            return
