@@ -53,9 +53,8 @@ class PanelWidget(ModelMenu, Panel):
         self.choice: int | None = None  # the candidate the user picked (None: SAM's rule)
         self.encoding = False
         self.image_ready = False
-        # The predictor is one object shared by the worker jobs: its image is set by one job at a time,
-        # a click is decoded between them, and an encode overtaken by a newer one does nothing (a stale
-        # job finishing last would leave the old picture in the predictor under the new one's clicks)
+        # the predictor is shared by the jobs: one sets its image or decodes at a time, and an encode
+        # overtaken by a newer image does nothing (landing last, it would put back the old picture)
         self._predictor_lock = threading.Lock()
         self._encode_token = 0
 
