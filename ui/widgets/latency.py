@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cvexplorer import runtime
 from cvexplorer.timing import RECORDER, LatencyRecorder
 
 from ..themes import THEMES, Theme
@@ -134,6 +133,8 @@ class LatencyDock(QDockWidget):
         if self._env_known:
             return
         self._env_known = True
+        from cvexplorer import runtime  # with the details: not needed to paint the first frame
+
         cv = runtime.opencv_info()
         self.opencl.setEnabled(cv["has_opencl"])
         self.opencl.setChecked(cv["use_opencl"])
@@ -161,10 +162,14 @@ class LatencyDock(QDockWidget):
 
     def _on_device(self) -> None:
         dev = self.device_box.currentData()
+        from cvexplorer import runtime
+
         runtime.set_preferred_device(dev)
         self.deviceChanged.emit(dev)
 
     def _on_opencl(self, on: bool) -> None:
+        from cvexplorer import runtime
+
         runtime.set_opencl(on)
 
     def export_csv(self, path: str | None = None) -> str | None:
