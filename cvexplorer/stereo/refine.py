@@ -34,7 +34,7 @@ def fill_invalid(disparity: np.ndarray) -> np.ndarray:
     # row keeps runs from joining across rows, and each run's ends are where the mask flips
     padded = np.zeros((h, w + 2), np.int8)
     padded[:, 1:-1] = missing
-    flips = np.flatnonzero(np.diff(padded.ravel()))
+    flips = np.flatnonzero(np.diff(padded.ravel()) != 0)  # (nonzero on int8 ±1 is 4× slower than on bool)
     starts, ends = flips[0::2] + 1, flips[1::2] + 1  # [start, end) in padded coordinates
     rows, first, after = starts // (w + 2), starts % (w + 2) - 1, ends % (w + 2) - 1
     flat = d.ravel()
