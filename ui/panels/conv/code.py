@@ -1,13 +1,32 @@
 """The current configuration as code to copy: NumPy (plain, or cvexplorer) and PyTorch.
 
 Text only: the snippets compute nothing here; a test runs the NumPy one and compares its numbers.
+:func:`make_code_dialog` shows them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["code_snippets", "image_snippet"]
+__all__ = ["make_code_dialog", "code_snippets", "image_snippet"]
+
+
+def make_code_dialog(parent, snippets: dict[str, str]):
+    """A non-modal dialog with one read-only monospace box per snippet (the panel's "Show code")."""
+    from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout
+
+    dlg = QDialog(parent)
+    dlg.setWindowTitle("Code for the current configuration")
+    lay = QVBoxLayout(dlg)
+    for name, text in snippets.items():
+        lay.addWidget(QLabel(name))
+        ed = QPlainTextEdit(text)
+        ed.setObjectName("Mono")
+        ed.setReadOnly(True)
+        lay.addWidget(ed)
+    dlg.resize(900, 700)
+    dlg.setModal(False)
+    return dlg
 
 
 def code_snippets(mode: str, x: np.ndarray, k: np.ndarray, stride, padding, dilation, bias: float = 0.0,

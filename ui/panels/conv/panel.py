@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QStackedWidget, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QStackedWidget
 
 from cvexplorer import conv as C
 from cvexplorer import formulas
@@ -33,7 +33,7 @@ from ...widgets.formula import FormulaCard
 from ...widgets.player import TracePlayer
 from ..base import Panel
 from .blocks import step_blocks
-from .code import code_snippets, image_snippet
+from .code import code_snippets, image_snippet, make_code_dialog
 from .controls import DEFAULTS, MODES, PRESETS, ConvControls
 from .image_mode import IMAGE_JOB, ImageMode
 from .image_page import ImagePage
@@ -389,16 +389,5 @@ class PanelWidget(ImageMode, Panel):
                              float(self.bias.value()), self.pool_mode.currentText())
 
     def show_code(self) -> None:
-        dlg = QDialog(self)
-        dlg.setWindowTitle("Code for the current configuration")
-        lay = QVBoxLayout(dlg)
-        for name, text in self.code().items():
-            lay.addWidget(QLabel(name))
-            ed = QPlainTextEdit(text)
-            ed.setObjectName("Mono")
-            ed.setReadOnly(True)
-            lay.addWidget(ed)
-        dlg.resize(900, 700)
-        dlg.setModal(False)
-        dlg.show()
-        self._code_dialog = dlg
+        self._code_dialog = make_code_dialog(self, self.code())
+        self._code_dialog.show()

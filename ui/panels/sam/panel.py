@@ -11,16 +11,13 @@ panel useful, and the banner says once how to get a model.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog
 
 from cvexplorer import sam
-from cvexplorer.imageio import save_png
 from cvexplorer.overlay import mask_rgba
 from cvexplorer.samples import get_sample, still_life_objects
 
@@ -28,6 +25,7 @@ from ...widgets.canvas import ImageCanvas
 from ...widgets.formula import FormulaCard
 from ..base import Panel
 from .controls import SamControls
+from .export import MaskExport
 from .models import ModelMenu
 from .views import CandidateGrid, PipelinePage
 
@@ -39,7 +37,7 @@ _TAGS = {0: "single", 1: "multi 1", 2: "multi 2", 3: "multi 3"}
 SMALL_MASK = "Only a small mask: drag a box around the whole object to say how big it is."
 
 
-class PanelWidget(ModelMenu, Panel):
+class PanelWidget(MaskExport, ModelMenu, Panel):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
         th = ctx.theme
@@ -326,28 +324,6 @@ class PanelWidget(ModelMenu, Panel):
             star = "  ★" if i == r.best and n > 1 else ""
             texts.append(f"{tag}: IoU {score:.2f}{star}" if np.isfinite(score) else f"{r.source.split()[0]}: IoU —")
         self.candidates.show_candidates(thumbs, texts, self._shown_index() if n > 1 else None)
-
-    # -- export --------------------------------------------------------------------------------------
-    def export_mask(self, path) -> Path:
-        m = self.current_mask()
-        if m is None:
-            raise ValueError("There is no mask to export yet: click on an object first.")
-        return save_png(path, np.repeat((m.astype(np.uint8) * 255)[..., None], 3, axis=2))
-
-    def export_overlay(self, path) -> Path:
-        m = self.current_mask()
-        if m is None or self.rgb is None:
-            raise ValueError("There is no mask to export yet: click on an object first.")
-        return save_png(path, sam.overlay_rgb(self.rgb, m, color=self.ctx.theme.color("highlight"),
-                                              outline_px=max(2, max(m.shape) // 500)))
-
-    def _export_dialog(self, what: str) -> None:
-        if self.current_mask() is None:
-            raise ValueError("There is no mask to export yet: click on an object first.")
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {what} as PNG", f"sam-{what}.png", "PNG (*.png)")
-        if path:
-            out = self.export_mask(path) if what == "mask" else self.export_overlay(path)
-            self.ctx.status(f"Saved {out}")
 
     # -- keys ----------------------------------------------------------------------------------------
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802

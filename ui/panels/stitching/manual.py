@@ -89,6 +89,18 @@ class ManualView(QSplitter):
 class ManualMode:
     """Mixed into the stitching panel: the Manual tab's corners, driven through ``self.manual`` (a ManualView)."""
 
+    @property
+    def manual_points(self) -> list[tuple[float, float]]:
+        return list(self.manual.points)
+
+    @property
+    def manual_H(self) -> np.ndarray | None:
+        return self.manual.H
+
+    @property
+    def manual_error(self) -> str:
+        return self.manual.error
+
     def _init_manual(self) -> None:
         img = self.manual_image if self.manual_image is not None else self.images[0]
         corners = hg.document_corners((img.shape[1], img.shape[0])) if self.source_name.startswith("built-in") else None

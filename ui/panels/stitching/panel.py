@@ -133,18 +133,6 @@ class PanelWidget(OpenImages, ManualMode, Panel):
         """Stop a running job ("pair", "warp" or "pano") between two stages (the banner's Cancel)."""
         self.jobs.cancel(job)
 
-    @property
-    def manual_points(self) -> list[tuple[float, float]]:
-        return list(self.manual.points)
-
-    @property
-    def manual_H(self) -> np.ndarray | None:
-        return self.manual.H
-
-    @property
-    def manual_error(self) -> str:
-        return self.manual.error
-
     # ---- input ---------------------------------------------------------------------------------------
     def set_image(self, rgb: np.ndarray, source: str = "") -> None:
         """One photo: a second view is made by warping it with a known H (said in the banner)."""
