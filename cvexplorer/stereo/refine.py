@@ -80,11 +80,13 @@ def weighted_median(disparity: np.ndarray, guide: np.ndarray, *, radius: int = 7
     the grey guide; the median is the first level whose smoothed cumulative share reaches 1/2.
     Pixels whose value is within ``keep_within`` px of that median keep their sub-pixel value.
 
-    The work goes only where it can change the answer: the map is cut into tiles, and in a tile
-    whose disparities (with the margin the filters reach) all lie on one side of a level, that
-    level's indicator is constant, its smoothed share is exactly 0 or 1, and it is not filtered;
-    levels with no disparity between them share one indicator, filtered once. A flat tile costs
-    nothing; a tile across a depth edge filters one indicator per step of the edge.
+    The work goes only where it can change the answer. Where every disparity within the filters'
+    reach lies on one side of a level, that level's indicator is constant, its smoothed share is
+    exactly 0 or 1, and the count of levels below the median is simply the pixel's own bin; so the
+    count starts from the bins, and each level is filtered only over the box (per tile) of pixels
+    whose reach spans it, as a correction. Levels with no disparity between them share one
+    indicator, filtered once. A flat tile costs nothing; a depth edge costs one indicator per step
+    of the edge, over the edge's surroundings.
 
     >>> import numpy as np
     >>> d = np.full((64, 64), 3.0, np.float32); d[:, 32:] = 9.0
@@ -102,19 +104,23 @@ def weighted_median(disparity: np.ndarray, guide: np.ndarray, *, radius: int = 7
     s = int(scale) if min(h, w) >= 32 * scale else 1
     hs, ws = (h + s - 1) // s, (w + s - 1) // s
     if s > 1:
+        # pad to a multiple of s first: OpenCV's area resize by a whole factor is a fast block mean
+        # (by 383/192 it is a general, 30× slower path); the map's sample is each block's corner
+        if (hs * s, ws * s) != (h, w):
+            g = cv2.copyMakeBorder(g, 0, hs * s - h, 0, ws * s - w, cv2.BORDER_REPLICATE)
         g = cv2.resize(g, (ws, hs), interpolation=cv2.INTER_AREA)
-        ds = cv2.resize(d, (ws, hs), interpolation=cv2.INTER_NEAREST)
+        ds = np.ascontiguousarray(d[::s, ::s])
     else:
         ds = d
     I = g.astype(np.float32) * np.float32(1 / 255)
     rs = max(1, radius // s)
     k = (2 * rs + 1, 2 * rs + 1)
 
-    def box(x):
-        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+    def box(x, depth=-1):
+        return cv2.boxFilter(x, depth, k, borderType=cv2.BORDER_REFLECT)
 
-    def box4(x):  # (rows, cols·4) seen as a 4-channel image
-        return box(x.reshape(x.shape[0], -1, 4)).reshape(x.shape)
+    def box4(x, depth=-1):  # (rows, cols·4) seen as a 4-channel image
+        return box(x.reshape(x.shape[0], -1, 4), depth).reshape(x.shape)
 
     mI = box(I)
     inv = 1.0 / (box(I * I) - mI * mI + eps)
@@ -128,53 +134,74 @@ def weighted_median(disparity: np.ndarray, guide: np.ndarray, *, radius: int = 7
     bins = bins.astype(np.uint16)
     # the 4-channel copies the tiles slice (see below), made once for the whole map
     I4, mI4, inv4, bins4 = (cv2.merge([x] * 4).reshape(hs, ws * 4) for x in (I, mI, inv, bins))
-    count = np.zeros((hs, ws), np.float32)  # levels whose weighted share stays below 1/2
     m = 2 * rs  # two nested box filters: a pixel's result depends on the map within m pixels
+    # the smallest and largest bin within reach of each pixel: outside [low, high) every level's
+    # indicator is constant over the pixel's window, its share exactly 0 or 1
+    reach = np.ones((2 * m + 1, 2 * m + 1), np.uint8)
+    low = cv2.erode(bins, reach, borderType=cv2.BORDER_REFLECT)
+    high = cv2.dilate(bins, reach, borderType=cv2.BORDER_REFLECT)
+    # levels whose weighted share stays below 1/2; where every indicator is constant that is the
+    # number of levels below the pixel's own disparity, its bin, and only the rest is filtered
+    count = bins.astype(np.float32)
 
-    def tile(y0: int, y1: int, x0: int, x1: int) -> None:
+    def groups(y0: int, y1: int, x0: int, x1: int):
+        """The level groups to filter in one tile: (levels, weights, box of the tile they touch)."""
         a0, a1, b0, b1 = max(0, y0 - m), min(hs, y1 + m), max(0, x0 - m), min(ws, x1 + m)
-        present = np.unique(bins[a0:a1, b0:b1])
-        # levels below every bin here have share 0 (always counted), levels at or above the top bin
-        # share 1 (never); between two neighbouring present bins the indicator is the same image,
-        # so it is filtered once and counted for every level it stands for
-        core = count[y0:y1, x0:x1]
-        core[...] = present[0]
-        if len(present) < 2:
-            return
+        present = np.flatnonzero(np.bincount(bins[a0:a1, b0:b1].ravel()))  # (np.unique sorts: 4× slower)
+        # between two neighbouring present bins the indicator is the same image, so it is filtered
+        # once and counted for every level it stands for (its weight); one bin: nothing to filter
         split, weight = present[:-1], np.diff(present)
-        rows, cols = a1 - a0, b1 - b0
-        # 4 indicators at a time as the 4 channels of one image (OpenCV filters 4 channels fast);
-        # the element-wise steps run on (rows, cols·4) views so that NumPy's inner loops are long
-        Ib, mIb, invb, bb = (x[a0:a1, 4 * b0:4 * b1] for x in (I4, mI4, inv4, bins4))
-        count4 = np.zeros((rows, cols * 4), np.uint16)
-        for start in range(0, len(split), 4):
+        lo_c, hi_c = low[y0:y1, x0:x1], high[y0:y1, x0:x1]
+        row_lo, row_hi, col_lo, col_hi = lo_c.min(1), hi_c.max(1), lo_c.min(0), hi_c.max(0)
+        for start in range(0, len(split), 4):  # 4 levels at a time: the 4 channels of one image
             at = np.zeros(4, np.uint16)
             wt = np.zeros(4, np.uint16)  # an unused channel weighs nothing
             n = min(4, len(split) - start)
             at[:n], wt[:n] = split[start:start + n], weight[start:start + n]
-            P = (bb <= np.tile(at, cols)).astype(np.float32)  # [d <= level]
-            mP = box4(P)
-            A = box4(P * Ib)
-            A -= mIb * mP
-            A *= invb
-            mP -= A * mIb  # b
-            q = box4(A)
-            q *= Ib
-            q += box4(mP)
-            # weighted share of d <= level below 1/2: the median is higher, for each level stood for
-            count4 += (q < 0.5) * np.tile(wt, cols)
-        c = count4.reshape(rows, cols, 4)[y0 - a0: y1 - a0, x0 - b0: x1 - b0]
-        core += c[..., 0] + c[..., 1] + c[..., 2] + c[..., 3]  # (faster than a sum over a 4-long axis)
+            # the rows and columns of the tile where some pixel's window spans one of these levels
+            # (a box around them; outside it the correction is 0)
+            ys = np.flatnonzero((row_lo <= at[n - 1]) & (row_hi > at[0]))
+            xs = np.flatnonzero((col_lo <= at[n - 1]) & (col_hi > at[0]))
+            if ys.size and xs.size:
+                yield at, wt, (y0 + ys[0], y0 + ys[-1] + 1, x0 + xs[0], x0 + xs[-1] + 1)
 
-    tiles = _tiles(hs, ws, _TILE)
-    if hs * ws >= _POOL_MIN_PIXELS:
-        list(_pool().map(lambda t: tile(*t), tiles))
-    else:  # handing a few small tiles to threads costs more than it saves
-        for t in tiles:
-            tile(*t)
+    def correction(at, wt, where):
+        """Filter 4 levels' indicators over a box (and the filters' reach around it); return how
+        many levels, weighted, each pixel of the box counts differently from its own bin."""
+        ya, yb, xa, xb = where
+        r0, r1, c0, c1 = max(0, ya - m), min(hs, yb + m), max(0, xa - m), min(ws, xb + m)
+        # the element-wise steps run on (rows, cols·4) views so that NumPy's inner loops are long
+        Ib, mIb, invb, bb = (x[r0:r1, 4 * c0:4 * c1] for x in (I4, mI4, inv4, bins4))
+        P = bb <= np.tile(at, c1 - c0)  # [d <= level]
+        mP = box4(P.view(np.uint8), cv2.CV_32F)  # (from 0/1 bytes: exact sums, no float copy)
+        A = box4(cv2.multiply(Ib, P.view(np.uint8), dtype=cv2.CV_32F))  # P·I (2× NumPy's bool product)
+        A -= mIb * mP
+        A *= invb
+        mP -= A * mIb  # b
+        q = box4(A)
+        q *= Ib
+        q += box4(mP)
+        # a weighted share of d <= level below 1/2 counts the level; the bin counted it when the
+        # pixel's own disparity is above it: the correction is the difference
+        inner = np.s_[ya - r0:yb - r0, 4 * (xa - c0):4 * (xb - c0)]
+        diff = np.subtract((q[inner] < 0.5).view(np.uint8), (~P[inner]).view(np.uint8), dtype=np.int16)
+        diff *= np.tile(wt, xb - xa).astype(np.int16)
+        c = diff.reshape(yb - ya, xb - xa, 4)
+        return where, c[..., 0] + c[..., 1] + c[..., 2] + c[..., 3]  # (faster than .sum(-1))
+
+    jobs = [g for t in _tiles(hs, ws, _TILE) for g in groups(*t)]
+    if len(jobs) > 1 and hs * ws >= _POOL_MIN_PIXELS:
+        done = _pool().map(lambda job: correction(*job), jobs)
+    else:  # handing small jobs to threads costs more than it saves
+        done = (correction(*job) for job in jobs)
+    for (ya, yb, xa, xb), corr in done:
+        count[ya:yb, xa:xb] += corr
+
     med = count * np.float32(step) + np.float32(lo)
     if s > 1:
-        med = cv2.resize(med, (w, h), interpolation=cv2.INTER_NEAREST)
-    out = d.copy()
-    np.copyto(out, med, where=~(cv2.absdiff(med, d) <= keep_within))
+        med = cv2.resize(med, (ws * s, hs * s), interpolation=cv2.INTER_NEAREST)[:h, :w]
+    # keep d where it is within keep_within of the median (a NaN in d compares false: the median)
+    near = cv2.compare(cv2.absdiff(med, d), float(keep_within), cv2.CMP_LE)
+    out = np.ascontiguousarray(med)
+    cv2.copyTo(d, near, out)
     return out

@@ -151,8 +151,11 @@ def _weighted_median_by_definition(d, guide, radius=7, eps=1e-3, keep_within=1.0
     import cv2
 
     h, w = d.shape
-    g = cv2.resize(cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-    ds = cv2.resize(d, g.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    # half resolution: the grey guide's 2×2 block means (edges repeated to even sizes) and the
+    # map's every second pixel
+    grey = np.pad(cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY).astype(np.int64), ((0, h % 2), (0, w % 2)), mode="edge")
+    g = (grey[0::2, 0::2] + grey[1::2, 0::2] + grey[0::2, 1::2] + grey[1::2, 1::2] + 2) // 4  # rounded, as uint8
+    ds = d[::2, ::2]
     I = g.astype(np.float32) * np.float32(1 / 255)
     k = (2 * (radius // 2) + 1,) * 2
 
@@ -168,7 +171,7 @@ def _weighted_median_by_definition(d, guide, radius=7, eps=1e-3, keep_within=1.0
         A = (box(P * I) - mI * box(P)) * inv
         b = box(P) - A * mI
         count += box(A) * I + box(b) < 0.5
-    med = cv2.resize(count * np.float32(step) + np.float32(lo), (w, h), interpolation=cv2.INTER_NEAREST)
+    med = np.repeat(np.repeat(count * np.float32(step) + np.float32(lo), 2, axis=0), 2, axis=1)[:h, :w]
     return np.where(np.abs(med - d) <= keep_within, d, med)
 
 
