@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QApplication, QComboBox, QFrame, QHBoxLayout, QListWidget,
@@ -363,10 +363,10 @@ def run_app(image: str | None = None, panel: str | None = None, theme: str | Non
         win.apply_theme(theme)
     if panel:
         win.show_panel(panel)
-    win.show()
-    from .warmup import warm_up_imports
+    from .warmup import after_first_paint, warm_up_imports
 
-    QTimer.singleShot(0, warm_up_imports)  # once the first frame is painted
+    after_first_paint(win, warm_up_imports)
+    win.show()
     if lesson:
         win.ctx.guard(win.open_lesson, "Open lesson")(lesson)
     elif image:

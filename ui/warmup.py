@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["WARM_UP_MODULES", "GUI_THREAD_MODULES", "warm_up_imports"]
+__all__ = ["WARM_UP_MODULES", "GUI_THREAD_MODULES", "warm_up_imports", "after_first_paint"]
 
 #: What panels import on first open, loaded off the GUI thread (pure Python or C libraries, no Qt).
 WARM_UP_MODULES = ("numpy", "cv2", "cvexplorer.imageio", "cvexplorer.samples.scenes", "cvexplorer.boxes",
@@ -44,6 +44,28 @@ def warm_up_imports(on_done=None) -> None:
         relay.finished.emit()
 
     threading.Thread(target=work, name="cvexplorer-warm-up", daemon=True).start()
+
+
+def after_first_paint(window, fn) -> None:
+    """Call ``fn()`` on the GUI thread once ``window`` has painted its first frame.
+
+    A zero-time timer set before the event loop runs fires *before* that paint, and a warm-up
+    thread started then competes with the paint for the interpreter (30 ms later on screen,
+    ``benchmarks/startup.py``); this waits for the window's first Paint event, then queues ``fn``.
+    """
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+            if ev.type() == QEvent.Type.Paint:
+                obj.removeEventFilter(self)
+                _keep.remove(self)
+                QTimer.singleShot(0, fn)  # after this paint pass
+            return False
+
+    watcher = FirstPaint()
+    _keep.append(watcher)
+    window.installEventFilter(watcher)
 
 
 def _import_all(names) -> None:

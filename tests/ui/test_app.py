@@ -71,6 +71,25 @@ def test_the_window_paints_before_numpy_and_opencv_load(tmp_path):
     assert after == "['cv2', 'cvexplorer.boxes', 'numpy', 'pyqtgraph']"  # then the warm-up loads them
 
 
+def test_the_warm_up_waits_for_the_first_paint(qtbot):
+    """The warm-up is queued by the window's first Paint event, not before it (it would slow that paint)."""
+    from PySide6.QtWidgets import QLabel
+
+    from cvexplorer.ui.warmup import after_first_paint
+
+    calls = []
+    w = QLabel("first frame")
+    qtbot.addWidget(w)
+    after_first_paint(w, lambda: calls.append(w.isVisible()))
+    qtbot.wait(50)
+    assert calls == []  # not shown, not painted: nothing yet
+    w.show()
+    qtbot.waitUntil(lambda: calls == [True], timeout=2000)
+    w.update()
+    qtbot.wait(50)
+    assert calls == [True]  # once only
+
+
 def test_every_registered_panel_opens(win, qtbot):
     for pid in panel_ids():
         win.show_panel(pid)
