@@ -118,87 +118,91 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     passes. Four uint8 comparisons per pair: this test, over rows × survivors, is most of the cost
     at large N.
     """
-    n = len(b)
-    coords = np.empty((5, n))  # x0, y0, x1, y1, area
-    coords[:4] = b.T
-    wh = coords[2:4] - coords[:2]
+    n = len(order)
+    bo = b.take(order, axis=0)  # the candidates, best first
+    cs = np.empty((6, n))  # x1, y1, -x0, -y0, area, index into b: the survivors, compressed each pass
+    np.negative(bo[:, :2].T, out=cs[2:4])
+    cs[:2] = bo[:, 2:].T
+    cs[5] = order  # exact: indices stay far below 2**53
+    wh = np.add(cs[:2], cs[2:4])  # x1 + (-x0) is x1 - x0, bit for bit
     np.maximum(wh, 0, out=wh)
-    np.multiply(wh[0], wh[1], out=coords[4])
-    q = _grid(coords, wh, t).take(order, axis=1) if len(order) > _SMALL else None
-    pos = order  # the survivors, best first, as indices into b
+    np.multiply(wh[0], wh[1], out=cs[4])
+    q = _grid(bo, cs, wh, t) if n > _SMALL else None
     keep: list[np.ndarray] = []
     n_kept = 0
     want = _BLOCK
     if q is not None:  # the rows × survivors masks, reused by every pass (fresh ones can page-fault)
-        size = max(_BLOCK * len(order), _BUDGET) * 3 // 2
-        buf, buf2 = np.empty(size, bool), np.empty(size, bool)
+        buf = np.empty(max(_BLOCK * n, _BUDGET) * 6, bool)
+    abuf = np.empty(n, bool)
+    tiny = cs[4].min() < _A_MIN  # some area may be subnormal: keep iou_matrix's floor on the union
     while True:
-        r = pos.size
+        r = cs.shape[1]
         k = min(want, max(_BLOCK, _BUDGET // r))
         if r <= 1.5 * k or q is None:
             k = r
         if q is None:
             touch = _UPPER[:k, :k]
-        else:
-            rows = q[:, :k, None]
-            touch = np.less_equal(q[0], rows[2], out=buf[:k * r].reshape(k, r))
-            other = np.greater_equal(q[2], rows[0], out=buf2[:k * r].reshape(k, r))
-            touch &= other
-            touch &= np.less_equal(q[1], rows[3], out=other)
-            touch &= np.greater_equal(q[3], rows[1], out=other)
+        else:  # q is x0, y0, ~y1, ~x1 (~v = 255 - v): the four edge tests are one "<=" broadcast
+            rows = np.invert(q[::-1, :k])[:, :, None]  # x1, y1, ~y0, ~x0 of the rows
+            t4 = np.less_equal(q[:, None, :], rows, out=buf[:4 * k * r].reshape(4, k, r))
+            np.logical_and(t4[:2], t4[2:], out=t4[:2])
+            touch = np.logical_and(t4[0], t4[1], out=t4[0])
             touch[:, :k] &= _UPPER[:k, :k]
-        f = np.flatnonzero(touch)
-        i = f // r
-        j = f - i * r
-        alive = np.ones(r, bool)
-        if not keep and k < r and min(k, np.count_nonzero(touch[:, :k])) * f.size > _DENSE * k:
+        i, j = np.divmod(touch.ravel().nonzero()[0], r)  # (flatnonzero adds a Python layer)
+        alive = abuf[:r]
+        alive.fill(True)
+        if not keep and k < r and min(k, np.count_nonzero(touch[:, :k])) * i.size > _DENSE * k:
             # first block of dense clusters: rows falling to earlier rows of the block (at most those
             # touching one, say half) would bring many pairs with the rest, so settle the block
             # first, then pair only its kept rows with the rest (two IoU rounds instead of one)
             inb = j < k
-            _settle(*_over(coords, pos, i[inb], j[inb], t), alive)
+            _settle(*_over(cs, i.compress(inb), j.compress(inb), t, tiny), alive)
             inb ^= True
             inb &= alive.take(i)
-            alive[_over(coords, pos, i[inb], j[inb], t)[1]] = False
+            alive[_over(cs, i.compress(inb), j.compress(inb), t, tiny)[1]] = False
         else:
-            i, j = _over(coords, pos, i, j, t)
+            i, j = _over(cs, i, j, t, tiny)
             if j.size:
                 inb = j < k
                 if inb.any():
-                    _settle(i[inb], j[inb], alive)
-                    j = j[alive.take(i)]  # pairs whose row is kept
+                    _settle(i.compress(inb), j.compress(inb), alive)
+                    j = j.compress(alive.take(i))  # pairs whose row is kept
                 alive[j] = False
-        kept = pos[:k][alive[:k]]
+        kept = cs[5, :k].compress(alive[:k])
         keep.append(kept)
         n_kept += kept.size
         if k == r or (kmax is not None and n_kept >= kmax):
             break
         alive[:k] = False
-        pos = pos[alive]
-        if not pos.size:
+        cs = cs.compress(alive, axis=1)
+        if not cs.shape[1]:
             break
         q = q.compress(alive, axis=1)
         want = max(_BLOCK, 2 * kept.size)
-    return np.concatenate(keep) if len(keep) > 1 else keep[0]
+    return (np.concatenate(keep) if len(keep) > 1 else keep[0]).astype(np.int64)
 
 
-def _over(coords, pos, i, j, t):
-    """The pairs (``pos[i]``, ``pos[j]``) whose IoU is above ``t``, in the same order."""
+def _over(cs, i, j, t, tiny=True):
+    """The pairs (``i``, ``j``) of survivors whose IoU is above ``t``, in the same order.
+
+    The same float operations as :func:`iou_matrix`: min(-x0a, -x0b) is -max(x0a, x0b) and adding
+    it is subtracting max(x0a, x0b), both exactly.
+    """
     if not i.size:
         return i, j
-    a = coords.take(pos.take(i), axis=1)
-    c = coords.take(pos.take(j), axis=1)
-    lo = np.maximum(a[:2], c[:2])
-    ov = np.minimum(a[2:4], c[2:4])
-    ov -= lo
+    a = cs.take(i, axis=1)
+    c = cs.take(j, axis=1)
+    m = np.minimum(a[:4], c[:4], out=a[:4])
+    ov = np.add(m[:2], m[2:], out=c[:2])  # min(x1) - max(x0), min(y1) - max(y0)
     np.maximum(ov, 0, out=ov)
-    inter = np.multiply(ov[0], ov[1], out=lo[0])
-    u = np.add(a[4], c[4], out=lo[1])
+    inter = np.multiply(ov[0], ov[1], out=c[2])
+    u = np.add(a[4], c[4], out=c[3])
     u -= inter
-    np.maximum(u, _TINY, out=u)
+    if tiny:  # else areas are >= _A_MIN, inter <= min(areas), so u >~ max(areas) > _TINY: a no-op
+        np.maximum(u, _TINY, out=u)
     np.divide(inter, u, out=u)
-    over = np.flatnonzero(u > t)
-    return i.take(over), j.take(over)
+    hit = u > t
+    return i.compress(hit), j.compress(hit)
 
 
 def _settle(i, j, alive):
@@ -211,25 +215,34 @@ def _settle(i, j, alive):
         alive[list(sup)] = False
 
 
-def _grid(coords, wh, t):
-    """The prefilter's boxes: shrunk (see :func:`_greedy_sorted`) and truncated onto a 0..255 grid."""
-    c4 = coords[:4]
-    lo, hi = float(c4.min()), float(c4.max())
+def _grid(bo, cs, wh, t):
+    """The prefilter's boxes: shrunk (see :func:`_greedy_sorted`), truncated onto a 0..255 grid.
+
+    Rows x0, y0, ~y1, ~x1 (~v = 255 - v, the same monotone map reversed), so that one ``<=``
+    broadcast of the columns against ``~q[::-1]`` of the rows makes all four edge tests.
+    """
+    lo, hi = float(bo.min()), float(bo.max())
     span = hi - lo
     s = 255.0 / span if span > 0 else 0.0
     if not 0 < s < np.inf:  # all coordinates equal, or a span beyond float range: every pair passes
-        return np.zeros(c4.shape, np.uint8)
-    z = c4 - lo
+        return np.array([[0], [0], [255], [255]], np.uint8).repeat(len(bo), 1)
+    z = np.empty((4, len(bo)))
     if t >= 1e-9:
         d = wh * (t / (1 + t) * 0.9998)  # below 1/2: shrunk edges do not cross
         d -= max(-lo, hi) * 2.0 ** -50  # max |coordinate|
         np.maximum(d, 0, out=d)
-        if coords[4].min() < _A_MIN:
-            d *= coords[4] >= _A_MIN
-        z[:2] += d
-        z[2:] -= d
+        if cs[4].min() < _A_MIN:
+            d *= cs[4] >= _A_MIN
+        np.subtract(d, cs[2:4], out=z[:2])  # x0 + d as -(-x0) + d, exactly
+        np.subtract(cs[1::-1], d[::-1], out=z[2:])  # y1 - d, x1 - d
+    else:
+        np.negative(cs[2:4], out=z[:2])
+        z[2:] = cs[1::-1]
+    z -= lo
     z *= s  # in [0, 255] up to rounding: truncated, within uint8
-    return z.astype(np.uint8)
+    q = z.astype(np.uint8)
+    np.invert(q[2:], out=q[2:])
+    return q
 
 
 def nms_trace(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detections=None):
