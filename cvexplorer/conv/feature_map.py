@@ -111,6 +111,18 @@ def signed_maxabs_pool(a: np.ndarray, f: int) -> np.ndarray:
 
 
 _BAND_BYTES = 1 << 21  # one band of the float map (2 MiB) is still in cache while it is shrunk
+_SPLIT_PIXELS = 1 << 20  # from this size of map up, two threads share the bands
+_POOL = None
+
+
+def _pool():
+    """One helper thread for the second half of a large map's bands."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvexplorer-conv")
+    return _POOL
 
 
 def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, padding=1, dilation=1,
@@ -123,7 +135,8 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
 
     The work runs in bands of output rows: each band is converted, convolved and shrunk for display
     while it is still in the processor's cache, so the 12-MP float map is written once and never
-    read back from memory.
+    read back from memory. From a megapixel up, the two halves' bands run on two threads (OpenCV
+    releases the GIL); ``timings`` then adds both halves' time per stage.
 
     >>> rgb = np.zeros((4, 6, 3), np.uint8); rgb[:, 3:] = 255
     >>> r = feature_map(rgb, [[-1, 0, 1]] * 3)
@@ -156,44 +169,65 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
     kd = _dilate(k, dh, dw).astype(np.float32)
     shown_out = np.empty((-(-oh // f), -(-ow // f)), np.float32) if f > 1 else fmap
     sy, sx = max(1, oh // 300), max(1, ow // 300)  # the sample the colour levels come from
-    samples = []
     band = max(f, _BAND_BYTES // (4 * ow) // f * f)  # output rows, whole display blocks
-    ms = dict.fromkeys(("to grey", "feature map", "display copies"), 0.0)
-    done = 0  # input rows converted to grey so far
-    for r0 in range(0, oh, band):
-        r1 = min(oh, r0 + band)
-        t0 = time.perf_counter()
-        # output row r reads input rows r·S − P + a·D (a = 0 … K−1); rows outside the image are zeros
-        i0, i1 = r0 * sh - ph, (r1 - 1) * sh - ph + eh
-        if channels == "grey" and min(H, i1) > done:
-            cv2.cvtColor(rgb[done:min(H, i1)], cv2.COLOR_RGB2GRAY, dst=src[done:min(H, i1)])
-            done = min(H, i1)
-        t1 = time.perf_counter()
-        top, bottom = max(0, -i0), max(0, i1 - H)  # zero rows above and below the image
-        piece = src[max(0, i0):min(H, i1)]
-        if len(piece) == 0:  # a band that reads only padding rows (a wide padding)
-            piece, top, bottom = np.zeros((i1 - i0,) + src.shape[1:], src.dtype), 0, 0
-        out = fmap[r0:r1]
-        if direct:
-            if top or bottom or ew_pad:
-                piece = cv2.copyMakeBorder(piece, top, bottom, ew_pad, ew_pad, cv2.BORDER_CONSTANT, value=0)
-            cv2.filter2D(piece, cv2.CV_32F, kd, dst=buf[r0:r0 + len(piece)], anchor=(pw - ew_pad, 0),
-                         borderType=cv2.BORDER_CONSTANT)
-        else:
-            if top or bottom:
-                piece = cv2.copyMakeBorder(piece, top, bottom, 0, 0, cv2.BORDER_CONSTANT, value=0)
-            out[...] = conv2d(piece, k, stride=(sh, sw), padding=(0, pw), dilation=(dh, dw), method="opencv",
-                              dtype=np.float32)
-        if relu:
-            np.maximum(out, 0, out=out)
-        t2 = time.perf_counter()
-        samples.append(fmap[-r0 % sy + r0:r1:sy, ::sx])
-        if f > 1:
-            shown_out[r0 // f:-(-r1 // f)] = signed_maxabs_pool(out, f)
-        t3 = time.perf_counter()
-        ms["to grey"] += (t1 - t0) * 1e3
-        ms["feature map"] += (t2 - t1) * 1e3
-        ms["display copies"] += (t3 - t2) * 1e3
+
+    def run(starts: range, scratch_last: bool) -> tuple[list, dict]:
+        """Convert, convolve and shrink the bands that start at ``starts``, in order."""
+        samples, ms = [], dict.fromkeys(("to grey", "feature map", "display copies"), 0.0)
+        done = 0  # input rows converted to grey so far (by this run)
+        for r0 in starts:
+            r1 = min(oh, r0 + band)
+            t0 = time.perf_counter()
+            # output row r reads input rows r·S − P + a·D (a = 0 … K−1); rows outside the image are zeros
+            i0, i1 = r0 * sh - ph, (r1 - 1) * sh - ph + eh
+            if channels == "grey" and min(H, i1) > max(done, i0, 0):
+                lo = max(done, i0, 0)  # (rows the other run also converts get the same bytes)
+                cv2.cvtColor(rgb[lo:min(H, i1)], cv2.COLOR_RGB2GRAY, dst=src[lo:min(H, i1)])
+                done = min(H, i1)
+            t1 = time.perf_counter()
+            top, bottom = max(0, -i0), max(0, i1 - H)  # zero rows above and below the image
+            piece = src[max(0, i0):min(H, i1)]
+            if len(piece) == 0:  # a band that reads only padding rows (a wide padding)
+                piece, top, bottom = np.zeros((i1 - i0,) + src.shape[1:], src.dtype), 0, 0
+            out = fmap[r0:r1]
+            if direct:
+                if top or bottom or ew_pad:
+                    piece = cv2.copyMakeBorder(piece, top, bottom, ew_pad, ew_pad, cv2.BORDER_CONSTANT, value=0)
+                # the rows past r1 are the next band's: the last band of a run that another run
+                # continues writes them to a scratch array, not over rows that run may have done
+                last = scratch_last and r0 == starts[-1]
+                dst = np.empty((len(piece), ow), np.float32) if last else buf[r0:r0 + len(piece)]
+                cv2.filter2D(piece, cv2.CV_32F, kd, dst=dst, anchor=(pw - ew_pad, 0), borderType=cv2.BORDER_CONSTANT)
+                if last:
+                    out[...] = dst[:r1 - r0]
+            else:
+                if top or bottom:
+                    piece = cv2.copyMakeBorder(piece, top, bottom, 0, 0, cv2.BORDER_CONSTANT, value=0)
+                out[...] = conv2d(piece, k, stride=(sh, sw), padding=(0, pw), dilation=(dh, dw), method="opencv",
+                                  dtype=np.float32)
+            if relu:
+                np.maximum(out, 0, out=out)
+            t2 = time.perf_counter()
+            samples.append(fmap[-r0 % sy + r0:r1:sy, ::sx])
+            if f > 1:
+                shown_out[r0 // f:-(-r1 // f)] = signed_maxabs_pool(out, f)
+            t3 = time.perf_counter()
+            ms["to grey"] += (t1 - t0) * 1e3
+            ms["feature map"] += (t2 - t1) * 1e3
+            ms["display copies"] += (t3 - t2) * 1e3
+        return samples, ms
+
+    starts = range(0, oh, band)
+    if len(starts) >= 4 and oh * ow >= _SPLIT_PIXELS:
+        # two runs over the two halves, in parallel: OpenCV releases the GIL, and band by band it
+        # leaves the second core mostly idle (one filter2D over the whole photo uses both)
+        half = len(starts) // 2
+        second = _pool().submit(run, starts[half:], False)
+        parts = [run(starts[:half], True), second.result()]
+    else:
+        parts = [run(starts, False)]
+    samples = [x for part in parts for x in part[0]]
+    ms = {key: sum(part[1][key] for part in parts) for key in parts[0][1]}  # both halves' time
     t0 = time.perf_counter()
     sample = np.concatenate(samples)
     m = float(np.percentile(np.abs(sample), 99.0))

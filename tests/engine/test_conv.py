@@ -396,14 +396,17 @@ def test_feature_map_equals_conv2d_and_its_trace(channels):
 @pytest.mark.parametrize("channels, stride, padding, dilation", [
     ("grey", 1, 1, 1), ("grey", 1, 4, 2), ("grey", 1, 0, 1), ("grey", 2, 3, 1), ("grey", 1, 12, 1),
     ("rgb", 1, 1, 2)])
-def test_feature_map_in_bands_is_the_whole_map(channels, stride, padding, dilation, monkeypatch):
-    """Image mode computes the map and its display copy band by band; small bands (and paddings wider
-    than the kernel, 'valid' convolutions, strides, dilations) give the same map and display copy."""
+@pytest.mark.parametrize("two_threads", [False, True])
+def test_feature_map_in_bands_is_the_whole_map(channels, stride, padding, dilation, two_threads, monkeypatch):
+    """Image mode computes the map and its display copy band by band, a large map's two halves on two
+    threads; small bands (and paddings wider than the kernel, 'valid' convolutions, strides,
+    dilations), one run or two, give the same map and display copy."""
     import sys
 
     from cvexplorer.conv import feature_map, signed_maxabs_pool
 
     monkeypatch.setattr(sys.modules["cvexplorer.conv.feature_map"], "_BAND_BYTES", 4 * 160 * 5)
+    monkeypatch.setattr(sys.modules["cvexplorer.conv.feature_map"], "_SPLIT_PIXELS", 0 if two_threads else 1 << 40)
     rgb = np.random.default_rng(3).integers(0, 256, size=(97, 150, 3), dtype=np.uint8)
     k = KERNELS["sobel x"]
     r = feature_map(rgb, k, channels=channels, stride=stride, padding=padding, dilation=dilation, max_display=40)
