@@ -72,6 +72,26 @@ def _tiles(h: int, w: int, size: int) -> list[tuple[int, int, int, int]]:
             for x0, x1 in zip(xs[:-1], xs[1:]) if y1 > y0 and x1 > x0]
 
 
+def _floor_percentiles(x: np.ndarray, *q: float) -> list[int]:
+    """``floor(np.percentile(x, q))`` for each q, from one partition (under half of percentile's time).
+
+    NumPy's answer lies between the order statistics around (n − 1)·q/100; when the two just
+    outside them have the same floor, that is the answer whatever the interpolation; otherwise
+    ask NumPy.
+    """
+    v = np.ravel(x)
+    n = v.size
+    ranks = [((n - 1) * p / 100.0) for p in q]
+    below = [min(n - 1, max(0, int(np.floor(r)) - 1)) for r in ranks]
+    above = [min(n - 1, int(np.ceil(r)) + 1) for r in ranks]
+    part = np.partition(v, sorted(set(below + above)))
+    out = []
+    for p, b, a in zip(q, below, above):
+        lo, hi = np.floor(part[b]), np.floor(part[a])
+        out.append(int(lo) if lo == hi and np.isfinite(lo) else int(np.floor(np.percentile(v, p))))
+    return out
+
+
 def weighted_median(disparity: np.ndarray, guide: np.ndarray, *, radius: int = 7, eps: float = 1e-3,
                     keep_within: float = 1.0, scale: int = 2, step: float = 2.0) -> np.ndarray:
     """Colour-guided weighted median of a dense disparity map (integer levels).
@@ -125,7 +145,8 @@ def weighted_median(disparity: np.ndarray, guide: np.ndarray, *, radius: int = 7
     mI = box(I)
     inv = 1.0 / (box(I * I) - mI * mI + eps)
     # levels span the bulk of the map (0.2-99.8th percentile): rare outliers beyond are clipped
-    lo, hi = (int(v) for v in np.floor(np.percentile(ds[::2, ::2], [0.2, 99.8]) + [0.0, 1.0]))
+    lo, hi = _floor_percentiles(ds[::2, ::2], 0.2, 99.8)
+    hi += 1
     hi = max(hi, lo + 1)
     levels = np.arange(lo, hi, step, dtype=np.float32) + 0.5 * step  # thresholds
     # bin[y, x] = how many thresholds lie below d: [d <= level k] is exactly [bin <= k]

@@ -352,3 +352,16 @@ def test_split_halves_accepts_what_the_user_says_is_side_by_side(scene):
     assert np.array_equal(L, left) and np.array_equal(R, right)
     with pytest.raises(S.StereoPairError, match="even width"):
         S.split_side_by_side(both)
+
+
+def test_floor_percentiles_equal_numpys():
+    """The weighted median's level range: floor(np.percentile) from one partition, on maps of
+    disparities in 1/16 px (many ties), continuous values and a few repeated levels."""
+    from cvexplorer.stereo.refine import _floor_percentiles
+
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n = int(rng.integers(1, 2000))
+        x = [(rng.integers(0, 64 * 16, n) / 16), rng.normal(5, 3, n), rng.integers(0, 4, n) * 2.0][trial % 3]
+        x = x.astype(np.float32)
+        assert _floor_percentiles(x, 0.2, 99.8) == [int(v) for v in np.floor(np.percentile(x, [0.2, 99.8]))]
