@@ -292,7 +292,7 @@ def nms_trace(boxes, scores, iou_threshold, *, score_threshold=0.0, max_detectio
             supp_at[sup] = stepno
             by[sup] = i
             by_iou[sup] = iou[hit]
-            idx = r[iou <= t]
+            idx = r[~hit]  # (an IoU that overflowed to NaN suppresses nothing, as in nms)
             compared.append(int(r.size))
         else:
             neigh.append(np.zeros(0, np.int64))

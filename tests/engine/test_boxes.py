@@ -132,6 +132,17 @@ def test_trace_final_equals_nms(seed):
         assert len(t) == len(fast) + 2
 
 
+def test_trace_and_fast_path_agree_when_areas_overflow():
+    """Boxes near 1e155 have areas beyond float range and NaN IoUs: neither path lets such a box
+    vanish; an IoU that is not a number suppresses nothing."""
+    b = np.array([[0, 0, 1e155, 1e155], [1e154, 1e154, 1.1e155, 1.1e155], [0, 0, 10, 10]])
+    with np.errstate(all="ignore"):
+        fast = B.nms(b, [0.9, 0.8, 0.7], 0.5)
+        traced = B.nms_trace(b, [0.9, 0.8, 0.7], 0.5)
+    assert fast.tolist() == [0, 1, 2] and traced.final.tolist() == [0, 1, 2]
+    assert (traced[-1].states == B.KEPT).all()
+
+
 def test_trace_steps_tell_the_story():
     b = [[0, 0, 10, 10], [1, 1, 11, 11], [30, 30, 40, 40], [0, 0, 10, 9]]
     s = [0.9, 0.8, 0.7, 0.6]
