@@ -15,7 +15,8 @@ from typing import Sequence
 import numpy as np
 
 __all__ = ["parse_number", "parse_numbers", "parse_ints", "parse_floats", "parse_matrix", "parse_layers",
-           "fmt_number", "fmt_paren", "fmt_count", "fmt_params", "fmt_shape", "fmt_bytes", "fmt_values"]
+           "fmt_number", "fmt_paren", "fmt_count", "fmt_params", "fmt_shape", "fmt_bytes", "fmt_values",
+           "fmt_duration"]
 
 _MINUS = str.maketrans({"−": "-", "×": "*", "·": "*", "÷": "/"})
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -242,6 +243,18 @@ def fmt_bytes(n: float) -> str:
         if n >= div:
             return f"{n / div:.2f} {unit}"
     return f"{int(n)} B"
+
+
+def fmt_duration(ms: float) -> str:
+    """A time in the largest unit that keeps it readable, to 3 significant digits.
+
+    >>> fmt_duration(0.199), fmt_duration(5000), fmt_duration(7.2e6), fmt_duration(5e18)
+    ('0.199 ms', '5 s', '2 h', '1.58e+08 years')
+    """
+    for unit, size in (("years", 3.15576e10), ("days", 8.64e7), ("h", 3.6e6), ("min", 6e4), ("s", 1e3)):
+        if ms >= size:
+            return f"{ms / size:.3g} {unit}"
+    return f"{ms:.3g} ms"
 
 
 def fmt_values(values: Sequence[float]) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import formulas as F
 from .. import stereo
-from ..text import fmt_count, parse_floats
+from ..text import fmt_count, fmt_duration, parse_floats
 from .model import Derivation
 
 __all__ = ["Budget", "FRAME_MS", "pipeline_budget", "depth_error_curve"]
@@ -73,7 +73,7 @@ def _nms(n=200, ns_per_iou=10.0):
     sub = f"C = {n}·{n - 1}/2 = {_fmt(c)}"
     t = F._finite(c * ns_per_iou / 1e6, "The time N(N − 1)/2 × ns per IoU", "lower N or the time per IoU")
     return Derivation("nms-cost", formula, sub, f"{_fmt(c)} IoUs", c,
-                      f"at {ns_per_iou:g} ns per IoU: {t:.3f} ms; a score threshold first keeps N small",
+                      f"at {ns_per_iou:g} ns per IoU: {fmt_duration(t)}; a score threshold first keeps N small",
                       {"ms": t})
 
 

@@ -219,3 +219,13 @@ def test_any_other_answer_that_is_not_finite_names_an_input_out_of_range(monkeyp
     monkeypatch.setitem(FAMILIES, "latency", dataclasses.replace(fam, fn=overflow))
     assert main(["latency", "--peak-tflops", "1e-9"]) == 2
     assert "peak TFLOPS = 1e-09 is outside" in capsys.readouterr().err
+
+
+def test_nms_cost_time_reads_in_a_unit_that_fits(capsys):
+    """10¹² boxes: the worst-case time is said in years, not as a 19-digit count of milliseconds."""
+    assert main(["nms-cost", "--n", "1000000000000"]) == 0
+    meaning = capsys.readouterr().out.strip().splitlines()[-1]
+    years = float(re.search(r"IoU: ([0-9.e+]+) years", meaning).group(1))
+    assert years == pytest.approx(499_999_999_999_500_000_000_000 * 10e-9 / (365.25 * 86400), rel=1e-2)
+    assert main(["nms-cost", "--n", "200"]) == 0
+    assert "0.199 ms" in capsys.readouterr().out
