@@ -18,7 +18,7 @@ The panel only renders ``trace[i]`` of a :mod:`cvexplorer.conv` trace; the Trace
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -38,6 +38,9 @@ from .controls import DEFAULTS, MODES, PRESETS, ConvControls
 from .image_mode import IMAGE_JOB, ImageMode
 from .image_page import ImagePage
 from .views import GridView
+
+if TYPE_CHECKING:  # only named in an annotation
+    from .image_mode import _Tour
 
 __all__ = ["PanelWidget"]
 
