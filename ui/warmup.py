@@ -46,26 +46,33 @@ def warm_up_imports(on_done=None) -> None:
     threading.Thread(target=work, name="cvexplorer-warm-up", daemon=True).start()
 
 
-def after_first_paint(window, fn) -> None:
-    """Call ``fn()`` on the GUI thread once ``window`` has painted its first frame.
+def after_first_paint(window, fn, fallback_ms: int = 3000) -> None:
+    """Call ``fn()`` once on the GUI thread, after ``window`` has painted its first frame.
 
     A zero-time timer set before the event loop runs fires *before* that paint, and a warm-up
     thread started then competes with the paint for the interpreter (30 ms later on screen,
     ``benchmarks/startup.py``); this waits for the window's first Paint event, then queues ``fn``.
+    A window that does not paint (started minimised) gets ``fn`` after ``fallback_ms`` anyway.
     """
     from PySide6.QtCore import QEvent, QObject, QTimer
+
+    done = []
+
+    def fire() -> None:  # once: after the first paint or at the fallback, whichever comes first
+        if not done:
+            done.append(True)
+            fn()
 
     class FirstPaint(QObject):
         def eventFilter(self, obj, ev) -> bool:  # noqa: N802
             if ev.type() == QEvent.Type.Paint:
                 obj.removeEventFilter(self)
-                _keep.remove(self)
-                QTimer.singleShot(0, fn)  # after this paint pass
+                QTimer.singleShot(0, fire)  # after this paint pass
             return False
 
-    watcher = FirstPaint()
-    _keep.append(watcher)
+    watcher = FirstPaint(window)  # the window owns it: no Python reference to keep
     window.installEventFilter(watcher)
+    QTimer.singleShot(fallback_ms, fire)
 
 
 def _import_all(names) -> None:

@@ -89,6 +89,10 @@ def test_the_warm_up_waits_for_the_first_paint(qtbot):
     qtbot.wait(50)
     assert calls == [True]  # once only
 
+    hidden = []  # a window that never paints still gets it, after the fallback
+    after_first_paint(QLabel("never shown"), lambda: hidden.append(1), fallback_ms=100)
+    qtbot.waitUntil(lambda: hidden == [1], timeout=2000)
+
 
 def test_every_registered_panel_opens(win, qtbot):
     for pid in panel_ids():
