@@ -186,7 +186,8 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
                 done = min(H, i1)
             t1 = time.perf_counter()
             top, bottom = max(0, -i0), max(0, i1 - H)  # zero rows above and below the image
-            piece = src[max(0, i0):min(H, i1)]
+            a, b = max(0, i0), min(H, i1)
+            piece = src[a:b] if b > a else src[:0]  # (src[0:-5] would be most of the image)
             if len(piece) == 0:  # a band that reads only padding rows (a wide padding)
                 piece, top, bottom = np.zeros((i1 - i0,) + src.shape[1:], src.dtype), 0, 0
             out = fmap[r0:r1]

@@ -420,6 +420,31 @@ def test_feature_map_in_bands_is_the_whole_map(channels, stride, padding, dilati
     np.testing.assert_array_equal(r.source, src)
 
 
+@pytest.mark.parametrize("padding", [1, 12])
+def test_feature_map_halves_in_either_order(padding, monkeypatch):
+    """The two halves of the bands may finish in any order: here the second runs to the end before
+    the first starts (a band of the first half must write no row of the second's)."""
+    import sys
+    from concurrent.futures import Future
+
+    from cvexplorer.conv import feature_map
+
+    class SecondHalfFirst:
+        def submit(self, fn, *args):
+            done = Future()
+            done.set_result(fn(*args))
+            return done
+
+    fm = sys.modules["cvexplorer.conv.feature_map"]
+    monkeypatch.setattr(fm, "_BAND_BYTES", 4 * 160 * 5)
+    monkeypatch.setattr(fm, "_SPLIT_PIXELS", 0)
+    monkeypatch.setattr(fm, "_pool", SecondHalfFirst)
+    rgb = np.random.default_rng(4).integers(0, 256, size=(97, 150, 3), dtype=np.uint8)
+    k = KERNELS["sobel x"]
+    whole = conv2d(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), k, padding=padding, method="opencv", dtype=np.float32)
+    np.testing.assert_allclose(feature_map(rgb, k, padding=padding, max_display=40).fmap, whole, atol=1e-4)
+
+
 def test_window_under_the_cursor_and_its_footprint():
     from cvexplorer.conv import window_at, window_under
 
