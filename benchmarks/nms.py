@@ -8,8 +8,9 @@ input is several times slower; the lists are built outside the timing); the accu
 whether both kept exactly the same indices in the same order. A last NMS row uses spread-out
 boxes where almost every box is kept (greedy NMS's worst case: every box is a pick).
 
-The panel rows time one step of the player (boxes by state, IoU labels, card, table, paint)
-offscreen on the built-in "duplicates" scenario and on 1 000 boxes given to the panel.
+The panel rows time one step of the player (boxes by state, IoU labels, card, table, and a repaint
+of the whole 1600×1000 panel) offscreen on the built-in "duplicates" scenario and on 1 000 boxes
+given to the panel, in the light and the projector themes.
 """
 
 from __future__ import annotations
@@ -54,46 +55,50 @@ def _render_rows(quick: bool) -> list[dict]:
     from cvexplorer.timing import LatencyRecorder
     from cvexplorer.ui.context import AppContext, ensure_app
     from cvexplorer.ui.registry import create_panel
+    from cvexplorer.ui.themes import THEMES
 
     app = ensure_app()
-    ctx = AppContext(recorder=LatencyRecorder())
-    panel = create_panel("nms", ctx)
-    panel.resize(1600, 1000)
-    panel.show()
-    app.processEvents()
     rows = []
+    # each theme set here, not inherited from whichever suite ran before (conv leaves the projector one)
+    for theme in ("light", "projector"):
+        THEMES[theme].apply(app)
+        ctx = AppContext(THEMES[theme], recorder=LatencyRecorder())
+        panel = create_panel("nms", ctx)
+        panel.resize(1600, 1000)
+        panel.show()
+        app.processEvents()
 
-    def one_step(n):
-        i = [1]
+        def one_step(n):
+            i = [1]
 
-        def f():
-            i[0] = i[0] % (n - 2) + 1
-            panel.player().seek(i[0])
-            panel.repaint()
-            app.processEvents()
-        return f
+            def f():
+                i[0] = i[0] % (n - 2) + 1
+                panel.player().seek(i[0])
+                panel.repaint()
+                app.processEvents()
+            return f
 
-    def cpu_ms(f, reps):
-        f()
-        t0 = time.process_time()
-        for _ in range(reps):
+        def cpu_ms(f, reps):
             f()
-        return (time.process_time() - t0) * 1e3 / reps
+            t0 = time.process_time()
+            for _ in range(reps):
+                f()
+            return (time.process_time() - t0) * 1e3 / reps
 
-    def row(what, n, reps):
-        f = one_step(n)
-        ms = median_ms(f, reps)
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        return {"what": what, "ours_ms": ms, "ref": "budget 8 ms", "ref_ms": 8.0, "ratio": ms / 8.0,
-                "accuracy": f"CPU {cpu_ms(f, reps):.1f} ms/step incl. paint; load avg {load:.1f}"}
+        def row(what, n, reps):
+            f = one_step(n)
+            ms = median_ms(f, reps)
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            return {"what": what, "ours_ms": ms, "ref": "budget 8 ms", "ref_ms": 8.0, "ratio": ms / 8.0,
+                    "accuracy": f"CPU {cpu_ms(f, reps):.1f} ms/step incl. paint; load avg {load:.1f}"}
 
-    rows.append(row(f"render one trace step ('duplicates', {len(panel.boxes)} boxes)", len(panel.trace),
-                    7 if quick else 25))
-    b, s = detector_like(1000, 3)
-    panel.set_detections(b, s)
-    rows.append(row("render one trace step (1 000 boxes)", len(panel.trace), 5 if quick else 15))
-    panel.close()
-    ctx.workers.shutdown(2000)
+        rows.append(row(f"render one trace step ('duplicates', {len(panel.boxes)} boxes), {theme} theme",
+                        len(panel.trace), 7 if quick else 25))
+        b, s = detector_like(1000, 3)
+        panel.set_detections(b, s)
+        rows.append(row(f"render one trace step (1 000 boxes), {theme} theme", len(panel.trace), 5 if quick else 15))
+        panel.close()
+        ctx.workers.shutdown(2000)
     return rows
 
 
