@@ -9,7 +9,10 @@ import numpy as np
 
 __all__ = ["as_boxes", "areas", "iou_matrix"]
 
-_TINY = np.finfo(np.float64).tiny
+# the union's floor: it only turns a union of 0 (then the intersection is 0 too) into a positive
+# number, so the IoU is 0, not NaN; a subnormal union (areas near 1e-308) is left as it is (the
+# smallest normal number as the floor made two identical such boxes score 1e-5, not 1)
+_TINY = np.finfo(np.float64).smallest_subnormal
 
 
 def as_boxes(boxes, name: str = "boxes") -> np.ndarray:
@@ -73,7 +76,7 @@ def iou_matrix(a, b, *, dtype=np.float64) -> np.ndarray:
     w = np.empty(len(long_), dtype)
     h = np.empty_like(w)
     t = np.empty_like(w)
-    tiny = np.finfo(dtype).tiny  # union == 0 implies inter == 0, so the IoU comes out as 0
+    tiny = np.finfo(dtype).smallest_subnormal  # union == 0 implies inter == 0: the IoU is 0 (see _TINY)
     for j in range(len(short)):
         sx0, sy0, sx1, sy1 = sh[j]
         np.minimum(x1, sx1, out=w)
@@ -116,6 +119,6 @@ def _iou_one(b, area, i, r):
     w = np.clip(np.minimum(b[r, 2], b[i, 2]) - np.maximum(b[r, 0], b[i, 0]), 0, None)
     h = np.clip(np.minimum(b[r, 3], b[i, 3]) - np.maximum(b[r, 1], b[i, 1]), 0, None)
     inter = w * h
-    union = np.maximum(area[r] + area[i] - inter, np.finfo(np.float64).tiny)
+    union = np.maximum(area[r] + area[i] - inter, _TINY)
     return inter / union
 

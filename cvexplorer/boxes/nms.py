@@ -198,7 +198,7 @@ def _over(cs, i, j, t, tiny=True):
     inter = np.multiply(ov[0], ov[1], out=c[2])
     u = np.add(a[4], c[4], out=c[3])
     u -= inter
-    if tiny:  # else areas are >= _A_MIN, inter <= min(areas), so u >~ max(areas) > _TINY: a no-op
+    if tiny:  # else areas are >= _A_MIN, inter <= min(areas), so u >~ max(areas) > 0: a no-op
         np.maximum(u, _TINY, out=u)
     np.divide(inter, u, out=u)
     hit = u > t

@@ -132,6 +132,15 @@ def test_trace_final_equals_nms(seed):
         assert len(t) == len(fast) + 2
 
 
+def test_boxes_with_subnormal_areas_still_overlap_fully():
+    """Areas near 1e-313 (subnormal): two identical boxes have IoU 1 in every IoU home (a floor at the
+    smallest normal number gave 1e-5), and NMS suppresses the second at any threshold below 1."""
+    b = np.array([[0.0, 0.0, 1.0, 2.2250738585e-313]] * 2)
+    assert B.iou_matrix(b[:1], b[1:])[0, 0] == formulas.iou(b[0], b[1]) == 1.0
+    assert B.nms(b, [0.9, 0.8], 0.5).tolist() == B.nms_trace(b, [0.9, 0.8], 0.5).final.tolist() == [0]
+    assert B.iou_matrix([[1, 1, 1, 1]], [[1, 1, 1, 1]])[0, 0] == 0.0  # empty boxes: 0, never NaN
+
+
 def test_trace_and_fast_path_agree_when_areas_overflow():
     """Boxes near 1e155 have areas beyond float range and NaN IoUs: neither path lets such a box
     vanish; an IoU that is not a number suppresses nothing."""
