@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
-__all__ = ["qimage_to_array", "array_to_qimage", "grab_array", "label"]
+__all__ = ["qimage_to_array", "array_to_qimage", "grab_array", "label", "double_spin"]
 
 
 def qimage_to_array(img: QImage) -> np.ndarray:
@@ -39,3 +39,15 @@ def label(text: str = "", name: str | None = None, wrap: bool = False, rich: boo
 
         lab.setTextFormat(Qt.TextFormat.RichText)
     return lab
+
+
+def double_spin(lo: float, hi: float, step: float, value: float, *, decimals: int = 2,
+                suffix: str = "") -> QDoubleSpinBox:
+    """A number box from ``lo`` to ``hi`` in steps of ``step``, showing ``value``."""
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    return box

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QHeaderView, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHeaderView, QPushButton,
                                QSlider, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from cvexplorer.text import fmt_number
 
 from ...widgets.text import WrapLabel
+from ...widgets.util import double_spin
 
 __all__ = ["DetectorControls", "MODES"]
 
 #: What the player steps through.
 MODES = (("scene", "Post-processing"), ("evaluation", "Evaluation (mAP)"))
-
-
-def _spin(lo, hi, step, value, decimals=2):
-    s = QDoubleSpinBox()
-    s.setRange(lo, hi)
-    s.setSingleStep(step)
-    s.setDecimals(decimals)
-    s.setValue(value)
-    return s
 
 
 class DetectorControls(QWidget):
@@ -40,8 +32,8 @@ class DetectorControls(QWidget):
         self.seed.setRange(0, 99_999)
         self.seed.setValue(9005)  # held-out seeds; this one has four objects
         self.new_scene_btn = QPushButton("New scene")
-        self.conf = _spin(0.0, 0.99, 0.05, 0.2)
-        self.nms_iou = _spin(0.05, 1.0, 0.05, 0.5)
+        self.conf = double_spin(0.0, 0.99, 0.05, 0.2)
+        self.nms_iou = double_spin(0.05, 1.0, 0.05, 0.5)
         self.top_k = QSpinBox()
         self.top_k.setRange(1, 98)
         self.top_k.setValue(10)

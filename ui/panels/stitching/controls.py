@@ -6,12 +6,13 @@ it, so nothing asks for width.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QPushButton, QSpinBox, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from cvexplorer import homography as hg
 
 from ...widgets.text import WrapLabel
+from ...widgets.util import double_spin
 from .wide import WIDE_STAGES
 
 __all__ = ["SOURCES", "StitchingControls"]
@@ -22,15 +23,6 @@ SOURCES = (
     ("views3", "Built-in: three overlapping views"),
     ("user", "Your images"),
 )
-
-
-def _spin(lo: float, hi: float, step: float, value: float, suffix: str = "") -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setSuffix(suffix)
-    return box
 
 
 def _side(prefix: str) -> QSpinBox:
@@ -70,8 +62,8 @@ class StitchingControls(QWidget):
         self.detector = QComboBox()
         for d in hg.available_detectors():
             self.detector.addItem(d.upper(), d)
-        self.ratio = _spin(0.4, 1.0, 0.05, 0.75)
-        self.threshold = _spin(0.5, 50, 0.5, 3.0, " px")
+        self.ratio = double_spin(0.4, 1.0, 0.05, 0.75)
+        self.threshold = double_spin(0.5, 50, 0.5, 3.0, suffix=" px")
         self.blend = QComboBox()
         for b in hg.BLENDS:
             self.blend.addItem(b, b)
