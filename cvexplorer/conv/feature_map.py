@@ -12,6 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..parallel import shared_pool
 from ..trace import Trace
 from .convolution import conv2d, conv2d_trace
 from .geometry import ConvGeometry, _dilate, conv_geometry
@@ -112,17 +113,6 @@ def signed_maxabs_pool(a: np.ndarray, f: int) -> np.ndarray:
 
 _BAND_BYTES = 1 << 21  # one band of the float map (2 MiB) is still in cache while it is shrunk
 _SPLIT_PIXELS = 1 << 20  # from this size of map up, two threads share the bands
-_POOL = None
-
-
-def _pool():
-    """One helper thread for the second half of a large map's bands."""
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvexplorer-conv")
-    return _POOL
 
 
 def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, padding=1, dilation=1,
@@ -223,7 +213,7 @@ def feature_map(rgb: np.ndarray, kernel, *, channels: str = "grey", stride=1, pa
         # two runs over the two halves, in parallel: OpenCV releases the GIL, and band by band it
         # leaves the second core mostly idle (one filter2D over the whole photo uses both)
         half = len(starts) // 2
-        second = _pool().submit(run, starts[half:], False)
+        second = shared_pool().submit(run, starts[half:], False)
         parts = [run(starts[:half], True), second.result()]
     else:
         parts = [run(starts, False)]

@@ -16,11 +16,11 @@ A box skips the guessing: GrabCut starts from it.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
 
+from ..parallel import shared_pool
 from .predictor import SamResult
 
 __all__ = ["ClassicalSegmenter"]
@@ -33,7 +33,6 @@ _GUESSES = (("seed", 0.25, False, False, False), ("box", 0.15, True, True, True)
 _SMALL_SEED, _DEFAULT_BOXES = 0.002, (0.08, 0.15, 0.25)
 #: Answers under this share of the picture lose to any larger one.
 _MIN_ANSWER = 0.001
-_POOL = ThreadPoolExecutor(max_workers=len(_DEFAULT_BOXES), thread_name_prefix="grabcut")
 
 
 class ClassicalSegmenter:
@@ -179,7 +178,7 @@ class ClassicalSegmenter:
                 box = np.zeros_like(seed)
                 box[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1] = True
                 guesses.append((f"box {share:.0%} of the short side", box, (0.0, True, False, False)))
-        jobs = [_POOL.submit(self._guess, s, pos, neg, *opts) for _name, s, opts in guesses]
+        jobs = [shared_pool().submit(self._guess, s, pos, neg, *opts) for _name, s, opts in guesses]
         masks = [j.result() for j in jobs]
         areas = [int(m.sum()) for m in masks]
         scores = [self._edge_score(m) if a >= _MIN_ANSWER * sh * sw else -1.0 for m, a in zip(masks, areas)]

@@ -7,11 +7,10 @@ stereo matching and beyond", ICCV 2013; K. He, J. Sun, "Fast guided filter", arX
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import cv2
 import numpy as np
+
+from ..parallel import shared_pool
 
 __all__ = ["fill_invalid", "weighted_median"]
 
@@ -47,21 +46,11 @@ def fill_invalid(disparity: np.ndarray) -> np.ndarray:
     return out
 
 
-_POOL = None
 _POOL_MIN_PIXELS = 60_000  # working-grid pixels from which the tiles go to the thread pool
 # Tile side on the working grid. Smaller tiles skip more flat ground but each costs fixed work
-# (a unique, four slices, the per-level loop): measured on tsukuba, venus and the procedural scenes
+# (a bincount, four slices, the per-level loop): measured on tsukuba, venus and the procedural scenes
 # at 640×480 and 1280×960, 160 was 1.1-1.7× faster than 64 everywhere (benchmarks/stereo.py).
 _TILE = 160
-
-
-def _pool():
-    """A small shared thread pool: OpenCV and NumPy release the GIL, so tiles run in parallel."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)),
-                                   thread_name_prefix="cvexplorer-stereo")
-    return _POOL
 
 
 def _tiles(h: int, w: int, size: int) -> list[tuple[int, int, int, int]]:
@@ -212,7 +201,7 @@ def weighted_median(disparity: np.ndarray, guide: np.ndarray, *, radius: int = 7
 
     jobs = [g for t in _tiles(hs, ws, _TILE) for g in groups(*t)]
     if len(jobs) > 1 and hs * ws >= _POOL_MIN_PIXELS:
-        done = _pool().map(lambda job: correction(*job), jobs)
+        done = shared_pool().map(lambda job: correction(*job), jobs)  # (OpenCV and NumPy release the GIL)
     else:  # handing small jobs to threads costs more than it saves
         done = (correction(*job) for job in jobs)
     for (ya, yb, xa, xb), corr in done:

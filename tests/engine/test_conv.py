@@ -438,7 +438,7 @@ def test_feature_map_halves_in_either_order(padding, monkeypatch):
     fm = sys.modules["cvexplorer.conv.feature_map"]
     monkeypatch.setattr(fm, "_BAND_BYTES", 4 * 160 * 5)
     monkeypatch.setattr(fm, "_SPLIT_PIXELS", 0)
-    monkeypatch.setattr(fm, "_pool", SecondHalfFirst)
+    monkeypatch.setattr(fm, "shared_pool", SecondHalfFirst)
     rgb = np.random.default_rng(4).integers(0, 256, size=(97, 150, 3), dtype=np.uint8)
     k = KERNELS["sobel x"]
     whole = conv2d(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), k, padding=padding, method="opencv", dtype=np.float32)
