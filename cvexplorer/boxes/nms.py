@@ -127,14 +127,14 @@ def _greedy_sorted(b: np.ndarray, order: np.ndarray, t: float, kmax: int | None)
     wh = np.add(cs[:2], cs[2:4])  # x1 + (-x0) is x1 - x0, bit for bit
     np.maximum(wh, 0, out=wh)
     np.multiply(wh[0], wh[1], out=cs[4])
-    q = _grid(bo, cs, wh, t) if n > _SMALL else None
+    tiny = cs[4].min() < _A_MIN  # some area may be subnormal: keep iou_matrix's floor on the union
+    q = _grid(bo, cs, wh, t, tiny) if n > _SMALL else None
     keep: list[np.ndarray] = []
     n_kept = 0
     want = _BLOCK
     if q is not None:  # the rows × survivors masks, reused by every pass (fresh ones can page-fault)
         buf = np.empty(max(_BLOCK * n, _BUDGET) * 6, bool)
     abuf = np.empty(n, bool)
-    tiny = cs[4].min() < _A_MIN  # some area may be subnormal: keep iou_matrix's floor on the union
     while True:
         r = cs.shape[1]
         k = min(want, max(_BLOCK, _BUDGET // r))
@@ -215,7 +215,7 @@ def _settle(i, j, alive):
         alive[list(sup)] = False
 
 
-def _grid(bo, cs, wh, t):
+def _grid(bo, cs, wh, t, tiny):
     """The prefilter's boxes: shrunk (see :func:`_greedy_sorted`), truncated onto a 0..255 grid.
 
     Rows x0, y0, ~y1, ~x1 (~v = 255 - v, the same monotone map reversed), so that one ``<=``
@@ -231,7 +231,7 @@ def _grid(bo, cs, wh, t):
         d = wh * (t / (1 + t) * 0.9998)  # below 1/2: shrunk edges do not cross
         d -= max(-lo, hi) * 2.0 ** -50  # max |coordinate|
         np.maximum(d, 0, out=d)
-        if cs[4].min() < _A_MIN:
+        if tiny:  # some area is below _A_MIN: those boxes are not shrunk
             d *= cs[4] >= _A_MIN
         np.subtract(d, cs[2:4], out=z[:2])  # x0 + d as -(-x0) + d, exactly
         np.subtract(cs[1::-1], d[::-1], out=z[2:])  # y1 - d, x1 - d
