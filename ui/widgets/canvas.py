@@ -15,12 +15,13 @@ from typing import Iterable, Sequence
 import numpy as np
 from .pg import pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QPainterPath
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtGui import QBrush, QImage, QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from cvexplorer.imageio import display_copy
 
 from ..themes import THEMES, Theme
+from .overlays import CrispPathItem, LabelBatch, PathItem, lines_path, qcolor, rects_path
 from .util import grab_array
 
 __all__ = ["ImageCanvas", "COLORMAPS", "LabelBatch", "rects_path", "lines_path"]
@@ -62,82 +63,6 @@ class _ViewBox(pg.ViewBox):
             ev.accept()
             return
         super().mouseDragEvent(ev, axis)
-
-
-def rects_path(rects) -> QPainterPath:
-    """(N, 4) x0, y0, x1, y1 rectangles as one closed-outline path, built without a Python loop."""
-    r = np.asarray(rects, dtype=float).reshape(-1, 4)
-    x = np.stack([r[:, 0], r[:, 2], r[:, 2], r[:, 0], r[:, 0]], axis=1).ravel()
-    y = np.stack([r[:, 1], r[:, 1], r[:, 3], r[:, 3], r[:, 1]], axis=1).ravel()
-    connect = np.ones((len(r), 5), np.int32)
-    connect[:, 4] = 0
-    return pg.arrayToQPath(x, y, connect=connect.ravel(), finiteCheck=False)
-
-
-def lines_path(segments) -> QPainterPath:
-    """(N, 4) x0, y0, x1, y1 segments as one path, built without a Python loop."""
-    s = np.asarray(segments, dtype=float).reshape(-1, 4)
-    return pg.arrayToQPath(s[:, [0, 2]].ravel(), s[:, [1, 3]].ravel(), connect="pairs", finiteCheck=False)
-
-
-class LabelBatch(QGraphicsItem):
-    """Many text labels in one item, drawn at screen size (they do not zoom) in one paint call.
-
-    Positions are image coordinates; ``anchor`` (ax, ay) places the label's box relative to the
-    point as in pg.TextItem ((0, 0) top-left at the point, (0, 1) bottom-left).
-    """
-
-    def __init__(self, canvas: "ImageCanvas", color: str, background: str | None, font, anchor=(0.0, 0.0)) -> None:
-        super().__init__()
-        self._canvas = canvas
-        self.color, self.background, self.font, self.anchor = color, background, font, anchor
-        self.labels: list[tuple[float, float, str]] = []
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, False)
-        canvas.vb.sigRangeChanged.connect(self._range_changed)
-
-    def _range_changed(self, *_a) -> None:
-        self.prepareGeometryChange()
-
-    def set_labels(self, labels) -> None:
-        self.prepareGeometryChange()
-        self.labels = [(float(x), float(y), str(t)) for x, y, t in labels]
-        self.update()
-
-    def texts(self) -> list[str]:
-        return [t for _x, _y, t in self.labels] if self.isVisible() else []
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - the visible part of the view: labels are screen-sized
-        return self._canvas.vb.viewRect()
-
-    def paint(self, painter, _option, _widget=None) -> None:
-        if not self.labels:
-            return
-        th = self._canvas.theme
-        tr = painter.transform()
-        painter.save()
-        painter.resetTransform()
-        painter.setFont(self.font)
-        fm = QFontMetricsF(self.font)
-        pad = 3.0
-        fill = _qcolor(th.color(self.background), 0.85) if self.background else None
-        pen_color = _qcolor(th.color(self.color))
-        ax, ay = self.anchor
-        for x, y, text in self.labels:
-            p = tr.map(QPointF(x, y))
-            w, h = fm.horizontalAdvance(text) + 2 * pad, fm.height() + 2 * pad
-            box = QRectF(p.x() - ax * w, p.y() - ay * h, w, h)
-            if fill is not None:
-                painter.fillRect(box, fill)
-            painter.setPen(pen_color)
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
-        painter.restore()
-
-
-def _qcolor(color, alpha: float | None = None) -> QColor:
-    c = QColor(color) if not isinstance(color, QColor) else QColor(color)
-    if alpha is not None:
-        c.setAlphaF(float(alpha))
-    return c
 
 
 class ImageCanvas(pg.GraphicsView):
@@ -225,16 +150,17 @@ class ImageCanvas(pg.GraphicsView):
 
     def set_path(self, name: str, path: QPainterPath, *, color: str = "accent", width: float | None = None,
                  fill: str | None = None, alpha: float | None = None, dash: bool = False, replace: bool = True,
-                 z: float = 10) -> QGraphicsPathItem:
-        """Draw a ready QPainterPath (see :func:`rects_path`, :func:`lines_path`) in a theme colour role."""
-        reuse = self._take_path(name) if replace else None
-        return self._path_item(name, path, color, width, fill, alpha, dash, z, reuse)
+                 z: float = 10, crisp: bool = False) -> QGraphicsPathItem:
+        """Draw a ready QPainterPath (see :func:`rects_path`, :func:`lines_path`) in a theme colour role;
+        ``crisp`` (for axis-aligned outlines) draws it without antialiasing."""
+        reuse = self._take_path(name, crisp) if replace else None
+        return self._path_item(name, path, color, width, fill, alpha, dash, z, reuse, crisp)
 
-    def _take_path(self, name: str) -> QGraphicsPathItem | None:
+    def _take_path(self, name: str, crisp: bool = False) -> QGraphicsPathItem | None:
         """Clear layer ``name`` but hand back its one path item, to be re-used: a step-through redraws its
         layers every step, and re-pathing an item is cheaper than removing and adding scene items."""
         items = self._layers.get(name, [])
-        if len(items) == 1 and type(items[0]) is QGraphicsPathItem:
+        if len(items) == 1 and type(items[0]) is (CrispPathItem if crisp else PathItem):
             del self._layers[name]
             return items[0]
         self.clear_layer(name)
@@ -245,13 +171,13 @@ class ImageCanvas(pg.GraphicsView):
             self.vb.removeItem(item)
 
     def _path_item(self, name: str, path: QPainterPath, color, width, fill, alpha, dash, z,
-                   reuse: QGraphicsPathItem | None = None) -> QGraphicsPathItem:
-        item = reuse if reuse is not None else QGraphicsPathItem()
+                   reuse: QGraphicsPathItem | None = None, crisp: bool = False) -> QGraphicsPathItem:
+        item = reuse if reuse is not None else (CrispPathItem() if crisp else PathItem())
         item.setPath(path)
         pen = self.theme.pen(color, width if width is not None else self.theme.line_px,
                              style="dash" if dash else None)
         item.setPen(pen)
-        item.setBrush(QBrush(_qcolor(self.theme.color(fill), alpha if alpha is not None else 0.3))
+        item.setBrush(QBrush(qcolor(self.theme.color(fill), alpha if alpha is not None else 0.3))
                       if fill is not None else QBrush())
         if reuse is not None:
             item.setZValue(z)
@@ -263,13 +189,13 @@ class ImageCanvas(pg.GraphicsView):
     def set_rects(self, name: str, rects: np.ndarray | Sequence, *, color: str = "accent",
                   width: float | None = None, fill: str | None = None, alpha: float | None = None,
                   dash: bool = False, replace: bool = True, z: float = 10) -> None:
-        """Draw (N, 4) x0, y0, x1, y1 rectangles as one path item."""
-        reuse = self._take_path(name) if replace else None
+        """Draw (N, 4) x0, y0, x1, y1 rectangles as one crisp path item."""
+        reuse = self._take_path(name, True) if replace else None
         r = np.asarray(rects, dtype=float).reshape(-1, 4)
         if not len(r):
             self._drop(reuse)
             return
-        self._path_item(name, rects_path(r), color, width, fill, alpha, dash, z, reuse)
+        self._path_item(name, rects_path(r), color, width, fill, alpha, dash, z, reuse, True)
 
     def set_lines(self, name: str, segments: np.ndarray | Sequence, *, color: str = "accent",
                   width: float | None = None, dash: bool = False, replace: bool = True, z: float = 10) -> None:

@@ -55,7 +55,8 @@ class AnchorOverlay:
             return
         self.canvas.clear_layer(name)
         if len(r):
-            self.canvas.set_path(name, build(r), color=color, width=width, fill=fill, alpha=alpha, dash=dash, z=z)
+            self.canvas.set_path(name, build(r), color=color, width=width, fill=fill, alpha=alpha, dash=dash, z=z,
+                                 crisp=not lines)
             self._styles[name] = key
 
     def draw(self, res: A.AnchorLabels, strides, lv: LevelView) -> str:
