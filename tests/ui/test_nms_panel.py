@@ -256,7 +256,7 @@ def test_the_end_keeps_who_suppressed_whom_and_suppressed_boxes_are_thin_dashes(
     assert t.item(rows["#0"], 4).text() == t.item(rows["#2"], 4).text() == ""
     assert t.state_texts()["#1"] == "suppressed"
     supp, kept = panel.canvas.layer_items("state2")[0].pen(), panel.canvas.layer_items("state3")[0].pen()
-    assert supp.style() == Qt.PenStyle.DashLine and kept.style() == Qt.PenStyle.SolidLine
+    assert supp.style() == Qt.PenStyle.CustomDashLine and supp.dashPattern() and kept.style() == Qt.PenStyle.SolidLine
     assert supp.widthF() < kept.widthF()
 
 
