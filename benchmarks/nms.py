@@ -8,7 +8,7 @@ input is several times slower; the lists are built outside the timing); the accu
 whether both kept exactly the same indices in the same order. A last NMS row uses spread-out
 boxes where almost every box is kept (greedy NMS's worst case: every box is a pick).
 
-The panel rows time one step of the player (boxes by state, IoU labels, card, table, and a repaint
+The panel rows time one step of the player (boxes by state, IoU labels, card, table, and one paint
 of the whole 1600×1000 panel) offscreen on the built-in "duplicates" scenario and on 1 000 boxes
 given to the panel, in the light and the projector themes.
 """
@@ -74,8 +74,8 @@ def _render_rows(quick: bool) -> list[dict]:
             def f():
                 i[0] = i[0] % (n - 2) + 1
                 panel.player().seek(i[0])
-                panel.repaint()
-                app.processEvents()
+                panel.update()  # the whole panel, painted once with the step (a repaint() now and
+                app.processEvents()  # then the canvas's own queued update would paint the picture twice)
             return f
 
         def cpu_ms(f, reps):

@@ -28,6 +28,7 @@ _WIDTH = {B.CURRENT: 1.8, B.KEPT: 1.0, B.WAITING: 1.0, B.SUPPRESSED: 0.5, B.BELO
 _Z = {B.CURRENT: 16, B.KEPT: 14, B.WAITING: 13, B.SUPPRESSED: 12, B.BELOW_SCORE: 11}
 _DASHED = (B.SUPPRESSED, B.BELOW_SCORE)
 _CROWD = 200  # more boxes than this in one state are drawn with hairlines
+_CROWD_DASHED = 40  # the same for dashed states: a wide dash costs Qt about a microsecond
 #: Labels written per step (the largest IoUs first; more is clutter on a projector).
 MAX_LABELS = 12
 #: Label layers: name -> (text colour, background colour role).
@@ -87,13 +88,15 @@ class StepPainter:
             cur = code == B.CURRENT
             # hundreds of outlines in one state: hairlines (a thick stroke is clutter there, and
             # rasterising a thousand of them took a 1920×1080 step from about 6 to 11 ms)
-            width = line * _WIDTH[code] if cur or np.count_nonzero(sel) <= _CROWD else 1.0
+            crowd = _CROWD_DASHED if code in _DASHED else _CROWD
+            width = line * _WIDTH[code] if cur or np.count_nonzero(sel) <= crowd else 1.0
             cv.set_path(name, rects_path(b[sel]), color=role, width=width, dash=code in _DASHED,
-                        fill="current" if cur else None, alpha=0.18 if cur else None, z=_Z[code])
+                        fill="current" if cur else None, alpha=0.18 if cur else None, z=_Z[code], crisp=True)
         soft = ov.stepping == "soft"
         now = np.asarray(step["dropped"] if soft else step["suppressed_now"])
         if len(now):  # suppressed by this pick: full-width dashes (earlier ones stay thin)
-            cv.set_path("supp_now", rects_path(b[now]), color="suppressed", width=line * 1.2, dash=True, z=15)
+            cv.set_path("supp_now", rects_path(b[now]), color="suppressed", width=line * 1.2, dash=True, z=15,
+                        crisp=True)
         else:
             cv.clear_layer("supp_now")
         labels = {name: [] for name in LABELS}
