@@ -210,6 +210,7 @@ class Theme:
         QStatusBar {{ color: {self.fg}; }}
         QTabBar::tab {{ padding: 6px 14px; }}
         QTabBar::tab:selected {{ background: {self.accent}; color: white; }}
+        QTabBar QToolButton {{ padding: 0px; }}
         QScrollBar:vertical {{ background: {self.panel_bg}; width: {sb}px; }}
         QScrollBar:horizontal {{ background: {self.panel_bg}; height: {sb}px; }}
         QScrollBar::handle {{ background: {self.muted}; border-radius: 3px; margin: 2px; }}
