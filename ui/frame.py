@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from .widgets import fit
 from .widgets.text import ElidedLabel
 
 __all__ = ["PanelFrame", "Banner", "SIDE_SHARE"]
@@ -145,6 +146,7 @@ class PanelFrame(QWidget):
         super().__init__(parent)
         self.setObjectName("PanelFrame")
         self.presenting = False
+        self._fit_queued = False
         self.banner = Banner()
 
         self.main_view = QWidget()
@@ -226,6 +228,8 @@ class PanelFrame(QWidget):
                 self._controls_lay.insertWidget(at, it)
             else:
                 self._controls_lay.insertLayout(at, it)
+        fit.prepare(self._controls_body)
+        self._fit_controls()
 
     def set_controls_stretch(self, widget: QWidget, stretch: int = 1) -> None:
         """Let one control (a table, a list) take the column's spare height instead of the bottom gap."""
@@ -273,8 +277,26 @@ class PanelFrame(QWidget):
         w = self.width() if width is None else width
         return int(max(lo, min(hi, share * w)))
 
+    def _fit_controls(self) -> None:
+        """Fit the controls to the column once the current layout pass is over (fitting measures
+        layouts, which must not run inside another one's resize)."""
+        if not self._fit_queued:
+            self._fit_queued = True
+            QTimer.singleShot(0, self._fit_now)
+
+    def _fit_now(self) -> None:
+        self._fit_queued = False
+        if not self.presenting:
+            fit.fit_texts(self._controls_body, self.side_width() - self.controls.verticalScrollBar().sizeHint().width())
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - a new theme's font changes what fits
+        if ev.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_controls()
+        super().changeEvent(ev)
+
     def _apply_sizes(self) -> None:
         self.side.setFixedWidth(self.side_width())
+        self._fit_controls()
         h = self.height()
         self.card_scroll.setMaximumHeight(max(80, int(h * (0.55 if self.presenting else 0.4))))
         # a plot below ~a quarter of the column is a strip nobody can read: it keeps that much

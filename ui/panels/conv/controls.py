@@ -46,8 +46,6 @@ def _spin(lo: int, hi: int) -> QSpinBox:
 def _combo(items) -> QComboBox:
     cb = QComboBox()
     cb.addItems(list(items))
-    cb.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    cb.setMinimumContentsLength(6)
     cb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     return cb
 

@@ -52,7 +52,7 @@ class NmsControls(QWidget):
         self.soft_method.addItem("linear")
         self.soft_method.setToolTip("How Soft-NMS lowers the score of an overlapping box.")
 
-        self.draw_btn = QPushButton("Draw boxes")
+        self.draw_btn = QPushButton("Draw")
         self.draw_btn.setCheckable(True)
         self.draw_btn.setToolTip("Drag on the image to add a box; edit its score in the table.")
         self.clear_btn = QPushButton("Clear")
@@ -69,10 +69,6 @@ class NmsControls(QWidget):
         self.reveal_box.setToolTip("The detector order and the three methods side by side; "
                                    "otherwise they appear at the last step.")
         self.note = WrapLabel("", name="Muted")
-        for combo in (self.scenario_box, self.stepping, self.soft_method):
-            # the column is narrow: a long entry elides instead of widening the column
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

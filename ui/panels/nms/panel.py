@@ -7,7 +7,7 @@ bound; the table lists the boxes by score with their state, and at the end which
 each one. At the last step (or on request) the answer appears under the picture: the detector's
 post-processing order and greedy, Soft-NMS and class-aware NMS side by side.
 
-Boxes come from seeded scenarios, from the mouse (drag with "Draw boxes" on; edit a drawn box's
+Boxes come from seeded scenarios, from the mouse (drag with "Draw" on; edit a drawn box's
 score in the table) or from a detections file (COCO results JSON or YOLO text lines).
 
 What is on screen is one pair: the input (boxes, image) and the :class:`~cvexplorer.boxes.NmsOverview`

@@ -27,7 +27,7 @@ class SamControls(QWidget):
         self.clear_btn = QPushButton("Clear (Esc)")
         self.export_mask_btn = QPushButton("Export mask…")
         self.export_overlay_btn = QPushButton("Export overlay…")
-        self.vit_btn = QPushButton("Its encoder is a ViT: open the ViT lab")
+        self.vit_btn = QPushButton("Its encoder: open the ViT lab")
         self.vit_btn.setToolTip("SAM's encoder is a ViT on a 64×64 token grid: the ViT lab shows its patches, "
                                 "its 14×14 attention windows and what they save.")
         self.hint = WrapLabel("Left click: object · right or Alt+click: not object · drag: a box", "Muted")

@@ -48,8 +48,6 @@ def _combo(items: dict | list) -> QComboBox:
             cb.addItem(text, key)
     else:
         cb.addItems(list(items))
-    cb.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    cb.setMinimumContentsLength(6)
     cb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     return cb
 
@@ -112,7 +110,7 @@ class ViTControls(QWidget):
         row("mask", self.mask_label, self.mask_slider)
         row("mseed", "Random draw", self.mask_seed)
 
-        self.open_sam_btn = QPushButton("Segment Anything uses this: open it")
+        self.open_sam_btn = QPushButton("Open Segment Anything")
         self.open_sam_btn.setToolTip("SAM's image encoder is a ViT-H on a 64×64 token grid with 14×14 windows.")
         self.open_sam_btn.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         lay = QVBoxLayout(self)

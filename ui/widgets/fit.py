@@ -1,0 +1,109 @@
+"""Fit the controls column: nothing in it may be wider than the column.
+
+The column scrolls only vertically, so a control wider than it pushes every control past the right
+edge (a 1024×768 projector gives the column about 260 px at 20 pt). Panels build their controls
+without knowing the width; the frame calls :func:`prepare` when controls are added and
+:func:`fit_texts` whenever the column's width or the font changes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QFormLayout, QLabel, QToolButton,
+                               QWidget)
+
+__all__ = ["prepare", "fit_texts"]
+
+_FULL, _SHOWN = "cvx_full_text", "cvx_shown_text"  # a button's own text, and the one we gave it
+_SPIN = "cvx_narrow"  # a number box whose minimum width is ours
+_SPIN_CHARS = 5  # a number box may shrink to this many characters' width (its longest value wins otherwise)
+
+
+def prepare(root: QWidget) -> None:
+    """Make the controls under ``root`` able to be narrow: drop-downs show their entry elided, plain
+    labels wrap, and number boxes may be narrower than their longest possible value (see
+    :func:`fit_texts` for the rest)."""
+    for combo in root.findChildren(QComboBox):
+        if combo.sizeAdjustPolicy() == QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow:
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
+    for label in root.findChildren(QLabel):
+        if type(label) is QLabel and not label.wordWrap() and " " in label.text():
+            label.setWordWrap(True)
+    for spin in root.findChildren(QAbstractSpinBox):
+        if spin.minimumWidth() == 0 and spin.property(_SPIN) is None:  # a width a panel set stays
+            spin.setProperty(_SPIN, True)
+
+
+def fit_texts(root: QWidget, width: int) -> None:
+    """Fit the controls under ``root`` (a column's body) into ``width`` pixels: side-by-side forms put
+    fields under their labels when a label and its field do not fit abreast, and push buttons and
+    check boxes break their text onto two lines, the one reaching furthest right first, until the
+    column's content fits (or nothing is left to break). With room again, texts are whole again."""
+    for spin in root.findChildren(QAbstractSpinBox):
+        if spin.property(_SPIN):  # in the current theme's font
+            spin.setMinimumWidth(QFontMetrics(spin.font()).averageCharWidth() * _SPIN_CHARS)
+    for form in root.findChildren(QFormLayout):
+        _fit_form(form, root, width)
+    buttons = []
+    for b in root.findChildren(QAbstractButton):
+        if isinstance(b, QToolButton):
+            continue
+        full = b.property(_FULL)
+        if full is None or b.text() not in (full, b.property(_SHOWN)):  # new, or the panel renamed it
+            full = b.text()
+            b.setProperty(_FULL, full)
+        if b.text() != full:
+            b.setText(full)
+        buttons.append(b)
+    lay = root.layout()
+    while lay is not None and _min_width(lay) > width:
+        # what a button needs: its width and the margins around it (as many right as left)
+        need = {b: 2 * b.mapTo(root, b.rect().topLeft()).x() + b.minimumSizeHint().width() + 4 for b in buttons
+                if b.isVisibleTo(root) and " " in b.text() and "\n" not in b.text()}
+        b = max(need, key=need.get, default=None)
+        if b is None or need[b] <= width:
+            break  # what is too wide is not a button's text
+        b.setText(_two_lines(b, b.text()))
+    for b in buttons:
+        b.setProperty(_SHOWN, b.text())
+
+
+def _two_lines(b: QAbstractButton, text: str) -> str:
+    """``text`` broken at the space that makes the longer of the two lines shortest."""
+    fm = QFontMetrics(b.font())
+    words = text.split(" ")
+    best = min(range(1, len(words)), key=lambda k: max(fm.horizontalAdvance(" ".join(words[:k])),
+                                                        fm.horizontalAdvance(" ".join(words[k:]))))
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])
+
+
+def _fit_form(form: QFormLayout, root: QWidget, width: int) -> None:
+    """Forms a panel built side by side go label-above-field while a label and its field, at the
+    field's preferred width, do not fit abreast (Qt's WrapLongRows looks at the field's minimum, so a
+    number box that may shrink would be squeezed beside its label instead)."""
+    wrap_all = QFormLayout.RowWrapPolicy.WrapAllRows
+    if form.property(_FULL) is None:
+        form.setProperty(_FULL, form.rowWrapPolicy().value)
+    owner = form.parentWidget()
+    if form.property(_FULL) == wrap_all.value or owner is None:
+        return
+    labels, fields = [], []
+    for row in range(form.rowCount()):
+        for role, into in ((QFormLayout.ItemRole.LabelRole, labels), (QFormLayout.ItemRole.FieldRole, fields)):
+            item = form.itemAt(row, role)
+            if item is not None and item.widget() is not None and item.widget().isVisibleTo(root):
+                into.append(item.widget().sizeHint().width())
+    if not labels or not fields:
+        return
+    x = owner.mapTo(root, owner.rect().topLeft()).x() + form.contentsMargins().left()
+    abreast = max(labels) + max(form.horizontalSpacing(), 6) + max(fields)
+    form.setRowWrapPolicy(wrap_all if abreast > width - 2 * x - 4 else QFormLayout.RowWrapPolicy(form.property(_FULL)))
+
+
+def _min_width(lay) -> int:
+    """The layout's minimum width now: a text set a moment ago reaches the layouts above it only when
+    their posted layout requests run."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    return lay.minimumSize().width()
