@@ -248,10 +248,11 @@ class PanelFrame(QWidget):
         card.installEventFilter(self)  # its text changes its height: the scroll area must ask again
         self.card_scroll.show()
 
-    def add_secondary(self, widget: QWidget, title: str) -> None:
-        """A secondary view (a plot, a small picture); several share the space as tabs."""
+    def add_secondary(self, widget: QWidget, title: str, tip: str = "") -> None:
+        """A secondary view (a plot, a small picture); several share the space as tabs. The column is
+        narrow: keep ``title`` to a word or two and say the rest in ``tip``."""
         widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.secondary.addTab(widget, title)
+        self.secondary.setTabToolTip(self.secondary.addTab(widget, title), tip)
         self.secondary.tabBar().setVisible(self.secondary.count() > 1)
         self.secondary.show()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar, QWidget
 
 from cvexplorer.ui.app import MainWindow
 from cvexplorer.ui.presentation import enter_presentation, leave_presentation
@@ -133,6 +133,11 @@ def test_nothing_is_clipped_or_overlapping_at_1280x720_projector(win):
                 why = _clipped(lab)
                 if why:
                     problems.append(f"{pid}: label {lab.text()[:40]!r} {why}")
+        for bar in panel.findChildren(QTabBar):  # every tab title shows: no scroll arrows hide one
+            need = sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
+            if bar.isVisible() and need > bar.parentWidget().width():
+                titles = [bar.tabText(i) for i in range(bar.count())]
+                problems.append(f"{pid}: tabs {titles} need {need} px, have {bar.parentWidget().width()}")
         for parent in [panel] + panel.findChildren(QWidget):
             kids = [c for c in parent.children() if isinstance(c, QWidget) and c.isVisible() and not c.isWindow()
                     and c.width() > 0 and c.height() > 0]

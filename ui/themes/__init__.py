@@ -208,7 +208,7 @@ class Theme:
         QFrame#ErrorBanner {{ background: {self.error}; }}
         QFrame#ErrorBanner QLabel {{ color: white; background: {self.error}; font-weight: bold; }}
         QStatusBar {{ color: {self.fg}; }}
-        QTabBar::tab {{ padding: 6px 14px; }}
+        QTabBar::tab {{ padding: 6px 10px; }}
         QTabBar::tab:selected {{ background: {self.accent}; color: white; }}
         QTabBar QToolButton {{ padding: 0px; }}
         QScrollBar:vertical {{ background: {self.panel_bg}; width: {sb}px; }}

@@ -76,7 +76,7 @@ class PanelWidget(Panel):
         frame.add_controls(c)
         frame.set_card(self.card)
         frame.add_secondary(self.cell_table, "Cell tensor")
-        frame.add_secondary(self.pr_plot, "Precision–recall")
+        frame.add_secondary(self.pr_plot, "PR curve", "Precision–recall curve of the generated scenes")
 
         g = ctx.guard
         c.mode_box.currentIndexChanged.connect(g(lambda _i: self.set_mode(c.mode_box.currentData()), "mode"))

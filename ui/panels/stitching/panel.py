@@ -41,6 +41,7 @@ __all__ = ["PanelWidget", "TABS"]
 
 WORK_PIXELS = 800_000    # user photos are worked on (and shown) as copies of at most this many pixels
 TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual", "Wide panorama")
+_TAB_LABEL = {"Warp & blend": "Warp"}  # shown shorter: six tabs fit 1280 px in the projector theme
 KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano", "wide": WIDE_KEY}
 
 
@@ -73,7 +74,8 @@ class PanelWidget(OpenImages, ManualMode, Panel):
         self.tabs = QTabWidget()
         for title, w in zip(TABS, (self.match_canvas, self.ransac_canvas, self.warp_canvas, self.pano_canvas,
                                          self.manual)):
-            self.tabs.addTab(w, title.replace("&", "&&"))
+            i = self.tabs.addTab(w, _TAB_LABEL.get(title, title).replace("&", "&&"))
+            self.tabs.setTabToolTip(i, title)
         self.tp = TracePlayer()
         self.card = ResultCard()
         # the card's lines, by name (what tests and lessons read)
@@ -84,7 +86,7 @@ class PanelWidget(OpenImages, ManualMode, Panel):
         frame.set_player(self.tp)
         frame.add_controls(self.controls)
         frame.set_card(self.card)
-        frame.add_secondary(self.ransac_plot, "RANSAC: inliers per hypothesis")
+        frame.add_secondary(self.ransac_plot, "Inliers", "RANSAC: inliers of each hypothesis, and the bound on iterations")
         self.texts = CardTexts(self)
         self.jobs = JobBanner(frame.banner, ctx.workers, KEYS, self)
         self.jobs.cancelled.connect(lambda *_: self.texts.render())
@@ -92,7 +94,7 @@ class PanelWidget(OpenImages, ManualMode, Panel):
         self.wide_canvas = self.wide.canvas
         self.residual_plot = self.wide.plot
         self.tabs.addTab(self.wide_canvas, TABS[-1])
-        frame.add_secondary(self.residual_plot, "Bundle adjustment: ray error per iteration")
+        frame.add_secondary(self.residual_plot, "Ray error", "Bundle adjustment: ray error per iteration")
 
         c = self.controls
         c.source.currentIndexChanged.connect(self._on_source)

@@ -72,7 +72,7 @@ class PanelWidget(Panel):
         frame.set_main(self.canvas)
         frame.add_controls(c)
         frame.set_card(self.card)
-        frame.add_secondary(self.matrix, "Attention matrix")
+        frame.add_secondary(self.matrix, "Attention", "Attention matrix: each token's weights over all tokens")
         frame.add_secondary(self.probs, "Prediction")
 
         g = ctx.guard
