@@ -132,10 +132,16 @@ class _FitScroll(QScrollArea):
         width = max(50, self.viewport().width())
         lay = w.layout()
         h = lay.totalHeightForWidth(width) if lay is not None and lay.hasHeightForWidth() else w.sizeHint().height()
+        h = max(h, w.minimumSizeHint().height())  # the height the layout will give it, if more
         return QSize(width, max(0, h) + 2)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(0, 0)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - a new width wraps the text anew: ask again
+        super().resizeEvent(ev)
+        if ev.size().width() != ev.oldSize().width():
+            self.updateGeometry()
 
 
 class PanelFrame(QWidget):

@@ -89,6 +89,11 @@ def test_presentation_mode_fits_and_the_picture_takes_two_thirds(win):
                     problems.append(f"{pid} {size}: the settings did not collapse")
                 elif _share(win) < 2 / 3:
                     problems.append(f"{pid} {size}: the main view is {_share(win):.3f} of the window")
+                frame = win.current_panel().frame
+                card, view = frame.card, frame.card_scroll
+                # a card that fits the room it may take is shown whole, not behind a scroll bar
+                if card is not None and view.isVisible() and view.viewport().height() < card.height() <= view.maximumHeight():
+                    problems.append(f"{pid} {size}: the card is {card.height()} px tall in a {view.viewport().height()} px view")
         finally:
             leave_presentation(win)
         if not win.current_panel().frame.controls.isVisible():
