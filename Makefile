@@ -42,6 +42,14 @@ test-fast: $(DEV_STAMP)
 bench: $(RUN_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/cvexplorer bench
 
+# The README's pictures: every panel in the window at 1920×1080, projector theme, on its demo input.
+SHOT_PANELS := calculator conv receptive-field anchors nms detector unet sam vit stereo stitching welcome
+screenshots: $(RUN_STAMP)
+	for p in $(SHOT_PANELS); do QT_QPA_PLATFORM=offscreen $(BIN)/cvexplorer screenshot $$p \
+	  docs/screenshots/$$p-projector.png --theme projector --size 1920x1080 --window --demo || exit 1; done
+	QT_QPA_PLATFORM=offscreen $(BIN)/cvexplorer screenshot welcome docs/screenshots/welcome-light.png \
+	  --theme light --size 1280x720 --window
+
 soak: $(DEV_STAMP)
 	CVEXPLORER_SOAK_SECONDS=$${CVEXPLORER_SOAK_SECONDS:-300} QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow tests/ui/test_soak.py -s
 
