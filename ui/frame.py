@@ -187,6 +187,9 @@ class PanelFrame(QWidget):
         self.secondary = QTabWidget()
         self.secondary.setObjectName("Secondary")
         self.secondary.setDocumentMode(True)
+        # in a narrow column two titles elide rather than hide one behind scroll arrows
+        self.secondary.setElideMode(Qt.TextElideMode.ElideRight)
+        self.secondary.setUsesScrollButtons(False)
         self.secondary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.secondary.hide()
 
