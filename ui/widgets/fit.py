@@ -17,6 +17,7 @@ __all__ = ["prepare", "fit_texts"]
 
 _FULL, _SHOWN = "cvx_full_text", "cvx_shown_text"  # a button's own text, and the one we gave it
 _SPIN = "cvx_narrow"  # a number box whose minimum width is ours
+_POLICY = "cvx_wrap_policy"  # a form's own row-wrap policy
 _SPIN_CHARS = 5  # a number box may shrink to this many characters' width (its longest value wins otherwise)
 
 
@@ -84,10 +85,11 @@ def _fit_form(form: QFormLayout, root: QWidget, width: int) -> None:
     field's preferred width, do not fit abreast (Qt's WrapLongRows looks at the field's minimum, so a
     number box that may shrink would be squeezed beside its label instead)."""
     wrap_all = QFormLayout.RowWrapPolicy.WrapAllRows
-    if form.property(_FULL) is None:
-        form.setProperty(_FULL, form.rowWrapPolicy().value)
+    if form.property(_POLICY) is None:
+        form.setProperty(_POLICY, form.rowWrapPolicy().value)
+    own = QFormLayout.RowWrapPolicy(form.property(_POLICY))
     owner = form.parentWidget()
-    if form.property(_FULL) == wrap_all.value or owner is None:
+    if own == wrap_all or owner is None:
         return
     labels, fields = [], []
     for row in range(form.rowCount()):
@@ -99,7 +101,7 @@ def _fit_form(form: QFormLayout, root: QWidget, width: int) -> None:
         return
     x = owner.mapTo(root, owner.rect().topLeft()).x() + form.contentsMargins().left()
     abreast = max(labels) + max(form.horizontalSpacing(), 6) + max(fields)
-    form.setRowWrapPolicy(wrap_all if abreast > width - 2 * x - 4 else QFormLayout.RowWrapPolicy(form.property(_FULL)))
+    form.setRowWrapPolicy(wrap_all if abreast > width - 2 * x - 4 else own)
 
 
 def _min_width(lay) -> int:
