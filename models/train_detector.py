@@ -39,6 +39,7 @@ from cvexplorer.detect.evaluate import evaluate  # noqa: E402
 from cvexplorer.detect.layout import LAMBDA_COORD, LAMBDA_NOOBJ, cell_of, decode, encode, pipeline  # noqa: E402
 from cvexplorer.detect.scenes import CLASS_NAMES, detection_dataset  # noqa: E402
 from cvexplorer.detect.results import to_coco_results  # noqa: E402
+from models._torch import require_torch  # noqa: E402
 
 S, B, C, SIZE = 7, 2, len(CLASS_NAMES), 112
 MEAN, STD = 0.5, 0.25
@@ -178,10 +179,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)  # 2 threads lose to contention on a shared 2-core machine
     ap.add_argument("--out", type=Path, default=ROOT / "models")
     a = ap.parse_args(argv)
-    import torch  # the optional train extra
-
+    torch = require_torch(a.threads)
     torch.manual_seed(a.seed)
-    torch.set_num_threads(a.threads)
     a.out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     train, _ = detection_dataset(a.train_scenes, seed=1 + a.seed * 100_000, size=(SIZE, SIZE))

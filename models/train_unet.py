@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from cvexplorer.samples.segmentation import segmentation_batch  # noqa: E402
+from models._torch import require_torch  # noqa: E402
 from cvexplorer.unet import TINY_CONFIG, boundary_f_score, feature_names, iou  # noqa: E402
 
 MEAN = [0.5, 0.5, 0.5]
@@ -211,11 +212,7 @@ def main(argv=None) -> dict:
         if not a.quiet:
             print(json.dumps(metrics["models"], indent=2))
         return metrics
-    try:
-        import torch
-    except ImportError:
-        raise SystemExit("PyTorch is not installed: pip install -e .[train]  (CPU wheels are enough)")
-    torch.set_num_threads(a.threads)
+    torch = require_torch(a.threads)
     cfg = dict(TINY_CONFIG)
     log = not a.quiet
     t0 = time.perf_counter()

@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from cvexplorer.vit.scenes import SHAPE_CLASSES, shape_batch  # noqa: E402
+from models._torch import require_torch  # noqa: E402
 
 MEAN = [0.5, 0.5, 0.5]
 STD = [0.25, 0.25, 0.25]
@@ -244,11 +245,7 @@ def main(argv=None) -> dict:
         if not a.quiet:
             print(json.dumps(metrics["held_out"], indent=2))
         return metrics
-    try:
-        import torch
-    except ImportError:
-        raise SystemExit("PyTorch is not installed: pip install -e .[train]  (CPU wheels are enough)")
-    torch.set_num_threads(a.threads)
+    torch = require_torch(a.threads)
     a.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     net = train(torch, CONFIG, steps=a.steps, batch=a.batch, lr=a.lr, seed=a.seed, log=not a.quiet)
