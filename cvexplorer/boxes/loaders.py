@@ -4,7 +4,8 @@ A detections file is untrusted input: it must be a regular file (not a pipe or a
 most ``LIMITS["file_bytes"]``, it may hold at most ``LIMITS["detections"]`` entries, class ids
 run from 0 to ``LIMITS["class_id"]``, JSON may nest at most ``LIMITS["depth"]`` levels and a YOLO
 line may be at most ``LIMITS["line_chars"]`` characters long. Nothing is allocated by a class id
-or a count before these checks. Tests lower the limits.
+or a count before these checks. Tests lower the limits; a whole dataset's results are read with
+higher byte and entry limits (``load_detections(..., limits=...)``, see ``detect.RESULTS_LIMITS``).
 """
 
 from __future__ import annotations
@@ -51,20 +52,18 @@ def _short(v, n: int = 40) -> str:
     return r if len(r) <= n else r[: n - 1] + "…"
 
 
-def _too_big(name: str, size: int) -> DetectionsLoadError:
-    return DetectionsLoadError(f"{name} is {size:,} bytes; a detections file may be at most "
-                               f"{LIMITS['file_bytes']:,} bytes.")
+def _too_big(name: str, size: int, limit: int) -> DetectionsLoadError:
+    return DetectionsLoadError(f"{name} is {size:,} bytes; a detections file may be at most {limit:,} bytes.")
 
 
-def _read_text(source) -> tuple[str, str]:
-    limit = LIMITS["file_bytes"]
+def _read_text(source, limit: int) -> tuple[str, str]:
     if isinstance(source, (bytes, bytearray)):
         raw, name = bytes(source), "<bytes>"
         if len(raw) > limit:
-            raise _too_big(name, len(raw))
+            raise _too_big(name, len(raw), limit)
     elif isinstance(source, str) and ("\n" in source or source.lstrip().startswith(("[", "{"))):
         if len(source) > limit:
-            raise _too_big("<text>", len(source))
+            raise _too_big("<text>", len(source), limit)
         return source, "<text>"
     else:
         p = Path(source)
@@ -78,7 +77,7 @@ def _read_text(source) -> tuple[str, str]:
         except OSError as exc:
             raise DetectionsLoadError(f"Cannot read {name}: {exc.strerror or 'unreadable'}.") from None
         if len(raw) > limit:
-            raise _too_big(name, len(raw))
+            raise _too_big(name, len(raw), limit)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16"), name
@@ -92,10 +91,10 @@ def _read_text(source) -> tuple[str, str]:
         raise DetectionsLoadError(f"{name} is not UTF-8 text (byte {exc.start}).") from None
 
 
-def _check_count(n: int, name: str, what: str) -> None:
-    if n > LIMITS["detections"]:
-        raise DetectionsLoadError(f"{name} holds more than {LIMITS['detections']:,} {what}; this app loads at most "
-                                  f"{LIMITS['detections']:,} detections (one image's worth).")
+def _check_count(n: int, name: str, what: str, limit: int) -> None:
+    if n > limit:
+        raise DetectionsLoadError(f"{name} holds more than {limit:,} {what}; this app loads at most "
+                                  f"{limit:,} detections from one file.")
 
 
 def _class_id(v, what: str) -> int:
@@ -135,11 +134,11 @@ def load_coco_results(source) -> Detections:
     >>> d.boxes.tolist(), d.classes.tolist(), d.problems
     ([[10.0, 20.0, 40.0, 60.0]], [3], ('entry 2: bbox must be 4 numbers [x, y, w, h]',))
     """
-    return _coco_from_text(*_read_text(source))
+    return _coco_from_text(*_read_text(source, LIMITS["file_bytes"]), LIMITS["detections"])
 
 
-def _coco_from_text(text: str, name: str) -> Detections:
-    _check_count(text.count('"bbox"'), name, "boxes")  # refused before parsing what would be refused after
+def _coco_from_text(text: str, name: str, most: int) -> Detections:
+    _check_count(text.count('"bbox"'), name, "boxes", most)  # refused before parsing what would be refused after
     depth = json_depth(text)
     if depth > LIMITS["depth"]:
         raise DetectionsLoadError(f"{name} nests JSON more than {LIMITS['depth']} levels deep; COCO results are "
@@ -156,7 +155,7 @@ def _coco_from_text(text: str, name: str) -> Detections:
     if not isinstance(data, list):
         raise DetectionsLoadError(f"{name}: a COCO results file is a JSON list of detections, "
                                   f"not a {type(data).__name__}.")
-    _check_count(len(data), name, "entries")
+    _check_count(len(data), name, "entries", most)
     rows, problems, ids = [], [], []
     for k, e in enumerate(data, start=1):
         try:
@@ -192,7 +191,7 @@ def load_yolo_txt(source, image_size) -> Detections:
     >>> d.boxes.tolist(), d.problems
     ([[40.0, 15.0, 60.0, 35.0]], ('line 2: expected 6 values (class cx cy w h conf), found 3',))
     """
-    text, name = _read_text(source)
+    text, name = _read_text(source, LIMITS["file_bytes"])
     return _yolo_from_text(text, name, image_size)
 
 
@@ -208,7 +207,7 @@ def _yolo_from_text(text: str, name: str, image_size) -> Detections:
         t = line.strip()
         if not t or t.startswith("#"):
             continue
-        _check_count(len(rows) + len(problems) + 1, name, "lines of detections")
+        _check_count(len(rows) + len(problems) + 1, name, "lines of detections", LIMITS["detections"])
         if len(t) > LIMITS["line_chars"]:
             problems.append(f"line {ln}: {len(t):,} characters long; a YOLO line is 6 numbers "
                             f"(at most {LIMITS['line_chars']:,} characters)")
@@ -239,20 +238,23 @@ def _yolo_from_text(text: str, name: str, image_size) -> Detections:
     return _finish(rows, problems, name)
 
 
-def load_detections(source, image_size=None) -> Detections:
+def load_detections(source, image_size=None, *, limits=None) -> Detections:
     """Load a detections file, choosing the format from its content: JSON (COCO results) when
     it starts with ``[`` or ``{``, YOLO text lines otherwise (which need ``image_size``).
 
     ``source`` is a path, ``bytes``, or the text itself (a ``str`` holding a newline or starting
-    with ``[`` / ``{``). Raises :class:`DetectionsLoadError` (a ``ValueError``) for a file that
-    cannot be used at all; skipped entries are listed in ``Detections.problems``."""
+    with ``[`` / ``{``). ``limits`` may raise ``file_bytes`` and ``detections`` above
+    :data:`LIMITS` (one image's detections) for a whole dataset's results. Raises
+    :class:`DetectionsLoadError` (a ``ValueError``) for a file that cannot be used at all; skipped
+    entries are listed in ``Detections.problems``."""
+    lim = {**LIMITS, **(limits or {})}
     # The text goes on already read, with the file's name: handing the text itself to the public
     # loaders would re-read a one-line file (or an empty one) as a path.
-    text, name = _read_text(source)
+    text, name = _read_text(source, lim["file_bytes"])
     if not text.strip():
         raise DetectionsLoadError(f"{name} is empty: no detections to load.")
     if text.lstrip()[:1] in ("[", "{"):
-        return _coco_from_text(text, name)
+        return _coco_from_text(text, name, lim["detections"])
     if image_size is None:
         raise DetectionsLoadError(f"{name} looks like YOLO text lines: the image size is needed.")
     return _yolo_from_text(text, name, image_size)

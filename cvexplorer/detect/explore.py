@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..trace import Step, Trace
+from .coco import load_coco_ground_truth, load_coco_results
 from .evaluate import Evaluation, evaluate
 from .layout import Decoded, LossTerms, Pipeline, _boxes, cell_of, pipeline, yolo_loss_terms
 from .model import DetectorModel
@@ -15,7 +16,7 @@ from .results import to_coco_results
 from .scenes import DetectionScene, detection_dataset
 
 __all__ = ["SceneRun", "run_scene", "CellNumbers", "cell_numbers", "object_at", "ScoredSet", "score_scenes",
-           "score_files", "image_of", "boxes_of", "point_cell", "pipeline_trace"]
+           "score_coco_files", "score_files", "image_of", "boxes_of", "point_cell", "pipeline_trace"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,14 @@ def score_scenes(model: DetectorModel, n: int = 16, *, seed: int = 9001, min_sid
 
 def score_files(gt: dict, dets: list, problems=(), source: str = "your files") -> ScoredSet:
     return ScoredSet(gt, dets, evaluate(gt, dets), None, tuple(problems), source)
+
+
+def score_coco_files(gt_source, results_source, source: str = "your COCO files") -> ScoredSet:
+    """Read COCO ground truth and results (paths, text or bytes) and score them: the whole job, for a
+    worker (COCO val2017's ground truth and 500,000 results take about 5 s to read and 15 s to score)."""
+    gt = load_coco_ground_truth(gt_source)
+    rows, problems = load_coco_results(results_source)
+    return score_files(gt, rows, problems, source)
 
 
 def image_of(scored: ScoredSet, image_id: int) -> np.ndarray:

@@ -156,6 +156,27 @@ def test_loaders_read_files(tmp_path):
         D.load_coco_ground_truth(tmp_path / "dt.json")
 
 
+def test_a_datasets_results_may_hold_more_than_one_images_detections(tmp_path, monkeypatch):
+    """Scoring reads a whole dataset's results: more entries than the NMS panel's per-image limit."""
+    from cvexplorer.boxes import loaders as bx
+    from cvexplorer.detect import coco
+
+    monkeypatch.setitem(bx.LIMITS, "detections", 3)  # as if one image's worth were 3 boxes
+    dets = EDGE_DT[:5]
+    (tmp_path / "gt.json").write_text(json.dumps(EDGE_GT))
+    (tmp_path / "dt.json").write_text(json.dumps(dets))
+    with pytest.raises(bx.DetectionsLoadError, match="at most 3 detections"):
+        bx.load_detections(tmp_path / "dt.json")
+    rows, problems = D.load_coco_results(tmp_path / "dt.json")
+    assert len(rows) == 5 and problems == ()
+    scored = D.score_coco_files(tmp_path / "gt.json", tmp_path / "dt.json")
+    assert scored.evaluation.ap == pytest.approx(D.evaluate(EDGE_GT, dets).ap, abs=1e-12)
+    assert len(scored.dets) == 5 and scored.source == "your COCO files"
+    monkeypatch.setitem(coco.RESULTS_LIMITS, "detections", 4)  # the dataset bound still holds
+    with pytest.raises(ValueError, match="at most 4 detections"):
+        D.score_coco_files(tmp_path / "gt.json", tmp_path / "dt.json")
+
+
 # -- layout ---------------------------------------------------------------------------------------------------
 def test_decode_inverts_encode():
     sc = D.detection_scene(seed=3)

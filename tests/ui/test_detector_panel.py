@@ -109,7 +109,9 @@ def test_scores_your_coco_files(panel, tmp_path):
     (tmp_path / "dt.json").write_text(json.dumps(dets))
     panel.mode_box.setCurrentIndex(1)
     panel.load_files(tmp_path / "gt.json", tmp_path / "dt.json")
+    assert "Reading and scoring" in panel.frame.banner.message()  # read in a worker, not on the GUI thread
     panel.wait_idle(60)
+    assert panel.frame.banner.message() == ""
     assert panel.scored.source == "your COCO files"
     assert panel.ap_table.item(1, 1).text() == "1"  # AP of the mean row: the duplicate comes after the TP
     p = panel.player()
@@ -118,6 +120,12 @@ def test_scores_your_coco_files(panel, tmp_path):
     assert panel.trace[2].outcome.reason == "duplicate"
     assert panel.canvas.image_shape[:2] == (80, 100)
     assert panel.canvas.label_texts("current-label") == ["FP: duplicate (0.80)"]
+    # a broken ground truth: one sentence for the user, no progress left behind, the score on screen stays
+    (tmp_path / "bad.json").write_text('{"images": [')
+    panel.load_files(tmp_path / "bad.json", tmp_path / "dt.json")
+    panel.wait_idle(60)
+    assert "bad.json is not valid JSON" in panel.ctx.errors[-1] and panel.frame.banner.message() == ""
+    assert panel.scored.source == "your COCO files" and panel.player().length == 3
 
 
 def test_user_photo_has_no_loss(panel):

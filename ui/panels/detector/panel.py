@@ -231,8 +231,7 @@ class PanelWidget(Panel):
         except (ValueError, OSError) as exc:
             self.frame.banner.show_error(f"The tiny detector could not be loaded: {exc}")
             return
-        self.ctx.workers.submit(EVAL_JOB, D.score_scenes, model, on_done=self._on_scored,
-                                on_error=lambda e: self.ctx.report_error(e, "scoring"))
+        self.ctx.workers.submit(EVAL_JOB, D.score_scenes, model, on_done=self._on_scored, on_error=self._scoring_failed)
 
     def choose_files(self) -> None:
         gt_path, _ = QFileDialog.getOpenFileName(self, "COCO ground truth (dataset JSON)", "", "JSON (*.json)")
@@ -243,13 +242,23 @@ class PanelWidget(Panel):
             self.load_files(gt_path, dt_path)
 
     def load_files(self, gt_source, results_source) -> None:
-        """Score COCO ground truth + results (paths or text) with the same step-through."""
-        gt = D.load_coco_ground_truth(gt_source)
-        rows, problems = D.load_coco_results(results_source)
-        self.ctx.workers.submit(EVAL_JOB, D.score_files, gt, rows, problems, "your COCO files",
-                                on_done=self._on_scored, on_error=lambda e: self.ctx.report_error(e, "scoring"))
+        """Score COCO ground truth + results (paths or text) with the same step-through. Read and
+        scored in a worker (a whole val2017 takes about 20 s), with progress and Cancel in the banner;
+        what is on screen stays until the new score is ready."""
+        self.frame.banner.show_progress("Reading and scoring your COCO files…", cancel=self._cancel_scoring)
+        self.ctx.workers.submit(EVAL_JOB, D.score_coco_files, gt_source, results_source,
+                                on_done=self._on_scored, on_error=self._scoring_failed)
+
+    def _cancel_scoring(self) -> None:
+        self.ctx.workers.cancel(EVAL_JOB)
+        self.frame.banner.clear("progress")
+
+    def _scoring_failed(self, exc: BaseException) -> None:
+        self.frame.banner.clear("progress")
+        self.ctx.report_error(exc, "scoring")
 
     def _on_scored(self, scored: D.ScoredSet) -> None:
+        self.frame.banner.clear("progress")
         self.scored = scored
         ev = scored.evaluation
         self.controls.fill_ap_table(ev.category_names, [v for _n, v in ev.table()], (ev.ap, ev.ap50, ev.ap75))
