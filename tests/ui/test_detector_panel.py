@@ -75,6 +75,7 @@ def test_post_processing_steps_count_down(panel):
 
 def test_full_evaluation_step_through(panel):
     panel.mode_box.setCurrentIndex(1)
+    panel.wait_idle(60)  # the class's trace is built in a worker
     assert panel.mode == "evaluation"
     ev = panel.scored.evaluation
     p = panel.player()
@@ -95,6 +96,7 @@ def test_full_evaluation_step_through(panel):
     assert len(panel.pr_plot.area.getData()[0]) == 101
     # the IoU slider: at 0.95 the class AP changes to COCO's value at that threshold
     panel.iou_slider.setValue(9)
+    panel.wait_idle(60)
     panel.player().last()
     assert panel.card.result.text() == f"AP = {ev.class_ap[9, k]:.3f}"
     assert panel.controls.iou_label.text() == "IoU ≥ 0.95"
