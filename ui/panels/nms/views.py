@@ -52,12 +52,13 @@ def label_positions(canvas: ImageCanvas, rects: np.ndarray, *, image_height: flo
         x = float(x0) + 2 * px
         base = min(float(y1), image_height)
         y = base
+        near = [qy for qx, qy in placed + fixed if abs(x - qx) < lw]  # only these can overlap it
         # the box's bottom edge first, then alternately above and below it, inside the image
         for cand in [base] + [base + d * lh for k in range(1, 30) for d in (-k, k)]:
             if not (lh <= cand <= image_height):
                 continue
             y = cand
-            if all(abs(x - qx) >= lw or abs(y - qy) >= lh for qx, qy in placed + fixed):
+            if all(abs(y - qy) >= lh for qy in near):
                 break
         placed.append((x, y))
     return placed
@@ -69,6 +70,7 @@ class StepPainter:
 
     def __init__(self, canvas: ImageCanvas) -> None:
         self.canvas = canvas
+        self._drawn: dict[str, tuple] = {}  # layer -> (boxes, (theme, width, selection)) it shows
 
     def reset_labels(self) -> None:
         """Forget the label batches (their font belongs to the theme they were made in)."""
@@ -90,8 +92,13 @@ class StepPainter:
             # rasterising a thousand of them took a 1920×1080 step from about 6 to 11 ms)
             crowd = _CROWD_DASHED if code in _DASHED else _CROWD
             width = line * _WIDTH[code] if cur or np.count_nonzero(sel) <= crowd else 1.0
+            shows = (cv.theme.name, width, sel.tobytes())
+            prev = self._drawn.get(name)
+            if prev is not None and prev[0] is b and prev[1] == shows and cv.layer_items(name):
+                continue  # most states change by a few boxes a step, some not at all: keep that path
             cv.set_path(name, rects_path(b[sel]), color=role, width=width, dash=code in _DASHED,
                         fill="current" if cur else None, alpha=0.18 if cur else None, z=_Z[code], crisp=True)
+            self._drawn[name] = (b, shows)  # holding b: a new array never passes for it
         soft = ov.stepping == "soft"
         now = np.asarray(step["dropped"] if soft else step["suppressed_now"])
         if len(now):  # suppressed by this pick: full-width dashes (earlier ones stay thin)
