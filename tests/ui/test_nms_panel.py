@@ -113,6 +113,32 @@ def test_large_file_runs_in_a_worker(make_panel, tmp_path):
     assert len(panel.boxes) < 100 and panel.player().trace.meta["n_boxes"] == len(panel.boxes)
 
 
+def test_each_state_layer_draws_exactly_its_boxes_stepping_either_way(make_panel):
+    """Unchanged layers keep their path between steps: forwards, backwards and across a new input,
+    every state's path still holds exactly the boxes in that state (5 path points per box)."""
+    panel = make_panel("nms")
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 500, (300, 2))
+    panel.set_detections(np.c_[xy, xy + rng.uniform(20, 90, (300, 2))], rng.random(300))
+    assert panel.wait_idle(60)
+    p = panel.player()
+    for seek in (1, 2, 3, 40, 39, 2, p.length - 1, 0, 5):
+        p.seek(seek)
+        states = np.asarray(panel.trace[p.index]["states"])
+        for code in range(5):
+            items = panel.canvas.layer_items(f"state{code}")
+            n = int(np.count_nonzero(states == code))
+            assert (items[0].path().elementCount() if items else 0) == 5 * n, (seek, code)
+    panel.restore_state({"source": "crowd"})  # new boxes: no layer may keep the old ones
+    assert panel.wait_idle(60)
+    p.seek(1)
+    states = np.asarray(panel.trace[1]["states"])
+    b = panel.boxes[states == B.WAITING]
+    path = panel.canvas.layer_items(f"state{B.WAITING}")[0].path()
+    assert path.elementCount() == 5 * len(b)
+    assert path.elementAt(0).x == b[0, 0] and path.elementAt(0).y == b[0, 1]
+
+
 def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):
     panel = make_panel("nms")
     panel.restore_state({"source": "overlapping-people", "stepping": "soft"})
