@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from .. import boxes as bx
+from ..lessons import check_regular_file
 
-__all__ = ["load_coco_ground_truth", "load_coco_results", "RESULTS_LIMITS"]
+__all__ = ["load_coco_ground_truth", "load_coco_results", "RESULTS_LIMITS", "GROUND_TRUTH_BYTES"]
 
 #: A whole dataset's results may be larger than one image's detections (``boxes.LIMITS``): a
 #: detector's 100 boxes per image on COCO val2017's 5,000 images is about 500,000 entries, 47 MB.
 RESULTS_LIMITS = {"file_bytes": 128_000_000, "detections": 1_500_000}
+#: The largest ground truth file read: COCO's train2017 annotations are 448 MB.
+GROUND_TRUTH_BYTES = 512_000_000
 
 
 def _text(source) -> tuple[str, str]:
@@ -21,7 +23,7 @@ def _text(source) -> tuple[str, str]:
         return bytes(source).decode("utf-8-sig", errors="replace"), "<bytes>"
     if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
         return source, "<text>"
-    p = Path(source)
+    p = check_regular_file(source, "The ground truth file", GROUND_TRUTH_BYTES)  # a pipe would hang the read
     try:
         return p.read_text(encoding="utf-8-sig"), p.name
     except (OSError, UnicodeDecodeError) as exc:

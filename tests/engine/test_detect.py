@@ -177,6 +177,18 @@ def test_a_datasets_results_may_hold_more_than_one_images_detections(tmp_path, m
         D.score_coco_files(tmp_path / "gt.json", tmp_path / "dt.json")
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+def test_a_ground_truth_that_is_not_a_regular_file_is_refused_unread(tmp_path):
+    import os
+
+    fifo = tmp_path / "gt.json"
+    os.mkfifo(fifo)  # reading it would block for ever
+    with pytest.raises(ValueError, match="not a regular file"):
+        D.load_coco_ground_truth(fifo)
+    with pytest.raises(ValueError, match="does not exist"):
+        D.score_coco_files(tmp_path / "missing.json", "[]")
+
+
 # -- layout ---------------------------------------------------------------------------------------------------
 def test_decode_inverts_encode():
     sc = D.detection_scene(seed=3)
