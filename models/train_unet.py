@@ -29,8 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from cvexplorer.samples.segmentation import segmentation_batch  # noqa: E402
-from models._torch import require_torch  # noqa: E402
 from cvexplorer.unet import TINY_CONFIG, boundary_f_score, feature_names, iou  # noqa: E402
+from models._torch import require_torch  # noqa: E402
 
 MEAN = [0.5, 0.5, 0.5]
 STD = [0.25, 0.25, 0.25]

@@ -60,11 +60,10 @@ def fit_texts(root: QWidget, width: int) -> None:
         buttons.append(b)
     lay = root.layout()
     while lay is not None and _min_width(lay) > width:
-        # what a button needs: its width and the margins around it (as many right as left)
-        need = {b: 2 * b.mapTo(root, b.rect().topLeft()).x() + b.minimumSizeHint().width() + 4 for b in buttons
-                if b.isVisibleTo(root) and " " in b.text() and "\n" not in b.text()}
-        b = max(need, key=need.get, default=None)
-        if b is None or need[b] <= width:
+        short = {b: b.minimumSizeHint().width() - _room(b, root, width) for b in buttons
+                 if b.isVisibleTo(root) and " " in b.text() and "\n" not in b.text()}
+        b = max(short, key=short.get, default=None)
+        if b is None or short[b] <= 0:
             break  # what is too wide is not a button's text
         b.setText(_two_lines(b, b.text()))
     for b in buttons:
@@ -99,9 +98,14 @@ def _fit_form(form: QFormLayout, root: QWidget, width: int) -> None:
                 into.append(item.widget().sizeHint().width())
     if not labels or not fields:
         return
-    x = owner.mapTo(root, owner.rect().topLeft()).x() + form.contentsMargins().left()
     abreast = max(labels) + max(form.horizontalSpacing(), 6) + max(fields)
-    form.setRowWrapPolicy(wrap_all if abreast > width - 2 * x - 4 else own)
+    form.setRowWrapPolicy(wrap_all if abreast > _room(owner, root, width) - 2 * form.contentsMargins().left() else own)
+
+
+def _room(w: QWidget, root: QWidget, width: int) -> int:
+    """The width left to ``w`` in a column of ``width``: the margins around it, as many on the right as
+    on its left (its x in ``root``), and the column body's own 2 + 6 px."""
+    return width - 2 * w.mapTo(root, w.rect().topLeft()).x() - 4
 
 
 def _min_width(lay) -> int:

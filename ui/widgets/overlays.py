@@ -3,12 +3,17 @@ segments as one path, path items that are cheap to re-path, and batches of scree
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from .pg import pg
+
+if TYPE_CHECKING:
+    from .canvas import ImageCanvas
 
 __all__ = ["rects_path", "lines_path", "LabelBatch", "PathItem", "CrispPathItem", "qcolor"]
 
