@@ -32,10 +32,14 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QProgressBar, QPushButton, Q
 from .widgets import fit
 from .widgets.text import ElidedLabel
 
-__all__ = ["PanelFrame", "Banner", "SIDE_SHARE"]
+__all__ = ["PanelFrame", "Banner", "SIDE_SHARE", "CARD_SHARE"]
 
 #: The side column's share of the frame's width, and its bounds in pixels (window, presentation).
 SIDE_SHARE = {False: (0.27, 240, 560), True: (0.25, 200, 480)}
+#: The result card's share of the frame's height, and the most it may take to show its answer line
+#: (window, presentation): the settings above it scroll, the answer must not.
+CARD_SHARE = {False: (0.4, 0.56), True: (0.55, 0.58)}
+_ANSWER_TRIES = 4  # queued re-measures while the card's layout settles after a change
 _MAX_MESSAGE = 600  # characters of a banner message (its tooltip holds them all)
 
 
@@ -182,7 +186,14 @@ class PanelFrame(QWidget):
         self._card_lay.setContentsMargins(0, 0, 0, 0)
         self.card_scroll = _FitScroll(self._card_holder)
         self.card_scroll.hide()
+        # the range changes once the card's new height has reached the scroll area: look again then
+        self.card_scroll.verticalScrollBar().rangeChanged.connect(lambda *_: self._queue_answer(fresh=False))
         self.card: QWidget | None = None
+        self.answer: QWidget | None = None
+        self._answer_need = 0  # the card's height down to its answer line, when last measured
+        self._answer_queued = False
+        self._answer_tries = 0  # re-measures left in this settling chain
+        self._answer_fresh = False  # a new text or size: the card may also shrink back
 
         self.secondary = QTabWidget()
         self.secondary.setObjectName("Secondary")
@@ -247,15 +258,21 @@ class PanelFrame(QWidget):
         if last is not None and last.spacerItem() is not None:
             self._controls_lay.removeItem(last)
 
-    def set_card(self, card: QWidget) -> None:
-        """The result card (formula, substituted numbers, answer), under the controls."""
+    def set_card(self, card: QWidget, answer: QWidget | None = None) -> None:
+        """The result card (formula, substituted numbers, answer), under the controls.
+
+        ``answer`` (by default the card's ``result`` label, if it has one) is the line that must stay
+        in view: the card takes more of the column's height to show it (see :data:`CARD_SHARE`), and
+        where even that is short, the card scrolls to it whenever its text changes."""
         if self.card is not None:
             self._card_lay.removeWidget(self.card)
             self.card.setParent(None)
         self.card = card
+        self.answer = answer if answer is not None else getattr(card, "result", None)
         self._card_lay.addWidget(card)
         card.installEventFilter(self)  # its text changes its height: the scroll area must ask again
         self.card_scroll.show()
+        self._queue_answer()
 
     def add_secondary(self, widget: QWidget, title: str, tip: str = "") -> None:
         """A secondary view (a plot, a small picture); several share the space as tabs. The column is
@@ -273,6 +290,7 @@ class PanelFrame(QWidget):
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802
         if obj is self.card and ev.type() == QEvent.Type.LayoutRequest:
             self.card_scroll.updateGeometry()
+            self._queue_answer()
         return False
 
     # -- responsive rules -----------------------------------------------------------------------------
@@ -304,11 +322,52 @@ class PanelFrame(QWidget):
             self._fit_controls()
         super().changeEvent(ev)
 
+    def _card_room(self) -> int:
+        """The card's maximum height: its share, or more (up to the cap) if its answer needs it."""
+        share, cap = CARD_SHARE[self.presenting]
+        h = self.height()
+        return max(80, int(h * share), min(int(h * cap), self._answer_need))
+
+    def _queue_answer(self, fresh: bool = True) -> None:
+        self._answer_fresh |= fresh
+        if self.answer is not None and not self._answer_queued:
+            self._answer_queued = True
+            self._answer_tries = _ANSWER_TRIES
+            QTimer.singleShot(0, self._show_answer)  # a bound method: dropped if the frame is deleted
+
+    def _show_answer(self) -> None:
+        """Measure how far down the card its answer ends, let the card grow that far (within its cap),
+        then scroll the answer into view. Runs queued: after a change the card's layout settles in a
+        few passes, so until the card has its height for its width it looks again (a few times)."""
+        self._answer_queued = False
+        tries, self._answer_tries = self._answer_tries, self._answer_tries - 1
+        a, view = self.answer, self.card_scroll
+        if a is None or not a.isVisible() or not view.isVisible():
+            return
+        if all(abs(w.height() - w.heightForWidth(w.width())) <= 1 for w in (a, self.card) if w.hasHeightForWidth()):
+            bottom = a.mapTo(view.widget(), a.rect().bottomLeft()).y() + 1
+            need = bottom + 8 + 2  # the card's own margin under the line, and the scroll area's 2 px
+            if not self._answer_fresh:  # settling after our own change, the card only grows: a scroll bar
+                need = max(need, self._answer_need)  # that went and came back would rewrap the text each time
+            self._answer_fresh = False
+            self._answer_need = need
+            room = self._card_room()
+            if abs(room - view.maximumHeight()) <= 2:  # the answer at the bottom of the view, and above
+                top = a.mapTo(view.widget(), a.rect().topLeft()).y()  # it as much as fits of what leads to it
+                view.verticalScrollBar().setValue(max(0, min(top, bottom + 8 - view.viewport().height())))
+                return
+            view.setMaximumHeight(room)
+            view.updateGeometry()
+        if tries > 1:
+            self._answer_queued = True
+            QTimer.singleShot(0, self._show_answer)
+
     def _apply_sizes(self) -> None:
         self.side.setFixedWidth(self.side_width())
         self._fit_controls()
         h = self.height()
-        self.card_scroll.setMaximumHeight(max(80, int(h * (0.55 if self.presenting else 0.4))))
+        self.card_scroll.setMaximumHeight(self._card_room())
+        self._queue_answer()
         # a plot below ~a quarter of the column is a strip nobody can read: it keeps that much
         self.secondary.setMinimumHeight(int(h * (0.4 if self.presenting else 0.28)) if self.secondary.count() else 0)
         self.card_scroll.updateGeometry()

@@ -182,6 +182,50 @@ def test_controls_never_run_past_the_column_in_projector_theme(win, size):
     assert not problems, "\n".join(problems)
 
 
+def _answer_in_view(win) -> str:
+    """'' when the current panel's answer line shows whole in its card's view, else what is wrong."""
+    frame = win.current_panel().frame
+    answer, view = frame.answer, frame.card_scroll
+    if answer is None or not answer.text():
+        return ""
+    top = answer.mapTo(view.viewport(), answer.rect().topLeft()).y()
+    if not answer.isVisible() or top < 0 or top + answer.height() > view.viewport().height():
+        return (f"its answer {answer.text()[:30]!r} lies at {top}..{top + answer.height()} px "
+                f"of a {view.viewport().height()} px card view")
+    return ""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_the_cards_answer_stays_in_view_on_a_small_projector(win, size):
+    """The card's big line (the result) shows without scrolling: the card grows past its share to
+    show it, or scrolls to it, in window and presentation mode, and again after its text changes."""
+    win.apply_theme("projector")
+    problems = []
+    for presenting in (False, True):
+        if presenting:
+            enter_presentation(win, size=size)
+        try:
+            for pid in [p for p in _framed_ids(win) if p != "welcome"]:
+                win.show_panel(pid)
+                _lay_out(win, size)
+                why = _answer_in_view(win)
+                if why:
+                    problems.append(f"{pid} {size} {'presenting' if presenting else 'window'}: {why}")
+        finally:
+            if presenting:
+                leave_presentation(win)
+    win.show_panel("vit")  # a new text in the card (another formula, another answer) is shown too
+    _lay_out(win, size)
+    panel = win.current_panel()
+    panel.controls.mode_box.setCurrentIndex((panel.controls.mode_box.currentIndex() + 1) % panel.controls.mode_box.count())
+    panel.wait_idle(30)
+    _lay_out(win, size)
+    why = _answer_in_view(win)
+    if why:
+        problems.append(f"vit {size} after another mode: {why}")
+    assert not problems, "\n".join(problems)
+
+
 def _overlap_matters(parent, a, b) -> bool:
     from PySide6.QtWidgets import QAbstractScrollArea, QStackedWidget, QTabWidget
 

@@ -64,7 +64,7 @@ class PanelWidget(DepthReadout, Panel):
         hv.addWidget(self.card)
         hv.addWidget(self.calib_note)
         hv.addWidget(self.card_calib_btn)
-        frame.set_card(holder)
+        frame.set_card(holder, answer=self.card.result)
         self.cost_plot = self.views.cost_plot
         self.depth_plot = DepthPlot(th)
         self.error_view = ErrorView(th)
