@@ -182,6 +182,30 @@ def test_controls_never_run_past_the_column_in_projector_theme(win, size):
     assert not problems, "\n".join(problems)
 
 
+def test_main_tab_titles_all_show_at_1024x768_and_are_whole_with_room(win):
+    """A tab bar that would scroll (its last titles behind arrows) shortens titles instead; the
+    full ones come back with room, and stay in the tooltips."""
+    win.apply_theme("projector")
+    problems = []
+    for pid in _framed_ids(win):
+        win.show_panel(pid)
+        _lay_out(win, (1024, 768))
+        for bar in win.current_panel().findChildren(QTabBar):
+            need = sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
+            if bar.isVisible() and bar.usesScrollButtons() and need > bar.parentWidget().width():
+                problems.append(f"{pid}: tabs {[bar.tabText(i) for i in range(bar.count())]} need {need} px, "
+                                f"have {bar.parentWidget().width()}")
+    win.show_panel("stitching")
+    tabs = win.current_panel().tabs
+    _lay_out(win, (1024, 768))
+    short = [tabs.tabText(i) for i in range(tabs.count())]
+    _lay_out(win, (1920, 1080))
+    whole = [tabs.tabText(i).replace("&&", "&") for i in range(tabs.count())]
+    assert whole == [tabs.tabToolTip(i) for i in range(tabs.count())] and "Warp & blend" in whole
+    assert short != whole, "the stitching tabs did not shorten at 1024×768"
+    assert not problems, "\n".join(problems)
+
+
 def _answer_in_view(win) -> str:
     """'' when the current panel's answer line shows whole in its card's view, else what is wrong."""
     frame = win.current_panel().frame

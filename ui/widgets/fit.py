@@ -8,12 +8,12 @@ without knowing the width; the frame calls :func:`prepare` when controls are add
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QFormLayout, QLabel, QToolButton,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QFormLayout, QLabel, QTabWidget,
+                               QToolButton, QWidget)
 
-__all__ = ["prepare", "fit_texts"]
+__all__ = ["prepare", "fit_texts", "short_tab_titles"]
 
 _FULL, _SHOWN = "cvx_full_text", "cvx_shown_text"  # a button's own text, and the one we gave it
 _SPIN = "cvx_narrow"  # a number box whose minimum width is ours
@@ -113,3 +113,43 @@ def _min_width(lay) -> int:
     their posted layout requests run."""
     QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     return lay.minimumSize().width()
+
+
+def short_tab_titles(tabs: QTabWidget, short: dict[str, str]) -> None:
+    """Let ``tabs`` shorten titles while its bar is too narrow for them all: ``short`` maps a full title
+    to its short one, in the order they give way. Each tab's tooltip holds its full title; titles
+    are whole again when there is room. Re-fits on every resize and font change of ``tabs``."""
+    fitter = _TabTitles(tabs, dict(short))
+    tabs.installEventFilter(fitter)
+    fitter.fit()
+
+
+class _TabTitles(QObject):
+    def __init__(self, tabs: QTabWidget, short: dict[str, str]) -> None:
+        super().__init__(tabs)
+        self.tabs, self.short = tabs, short
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if ev.type() in (QEvent.Type.Resize, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        tabs, bar = self.tabs, self.tabs.tabBar()
+        fm = QFontMetrics(bar.font())
+        full = []
+        for i in range(tabs.count()):  # a tab added later gets its full title as tooltip here
+            if not tabs.tabToolTip(i):
+                tabs.setTabToolTip(i, tabs.tabText(i).replace("&&", "&"))
+            full.append(tabs.tabToolTip(i))
+        pad = [bar.tabSizeHint(i).width() - fm.horizontalAdvance(tabs.tabText(i).replace("&&", "&"))
+               for i in range(tabs.count())]
+        shown = list(full)
+        for title in [None, *self.short]:  # shorten one more title until the bar fits
+            if title is not None:
+                shown = [self.short[t] if t == title else t for t in shown]
+            if sum(p + fm.horizontalAdvance(t) for p, t in zip(pad, shown)) <= tabs.width():
+                break
+        for i, t in enumerate(shown):
+            if tabs.tabText(i) != t.replace("&", "&&"):
+                tabs.setTabText(i, t.replace("&", "&&"))

@@ -25,6 +25,7 @@ from cvexplorer import homography as hg
 from cvexplorer.imageio import working_copy
 from cvexplorer.samples import get_sample
 
+from ...widgets import fit
 from ...widgets.canvas import ImageCanvas
 from ...widgets.player import TracePlayer
 from ..base import Panel
@@ -41,7 +42,9 @@ __all__ = ["PanelWidget", "TABS"]
 
 WORK_PIXELS = 800_000    # user photos are worked on (and shown) as copies of at most this many pixels
 TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual", "Wide panorama")
-_TAB_LABEL = {"Warp & blend": "Warp"}  # shown shorter: six tabs fit 1280 px in the projector theme
+#: Shorter tab titles, in the order they give way while the bar is too narrow (the projector theme
+#: fits the six full titles at 1920 px, "Warp" at 1280 px and all three at 1024 px)
+_SHORT_TITLES = {"Warp & blend": "Warp", "Wide panorama": "Wide", "Matches": "Match"}
 KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano", "wide": WIDE_KEY}
 
 
@@ -74,8 +77,7 @@ class PanelWidget(OpenImages, ManualMode, Panel):
         self.tabs = QTabWidget()
         for title, w in zip(TABS, (self.match_canvas, self.ransac_canvas, self.warp_canvas, self.pano_canvas,
                                          self.manual)):
-            i = self.tabs.addTab(w, _TAB_LABEL.get(title, title).replace("&", "&&"))
-            self.tabs.setTabToolTip(i, title)
+            self.tabs.setTabToolTip(self.tabs.addTab(w, title.replace("&", "&&")), title)
         self.tp = TracePlayer()
         self.card = ResultCard()
         # the card's lines, by name (what tests and lessons read)
@@ -94,6 +96,7 @@ class PanelWidget(OpenImages, ManualMode, Panel):
         self.wide_canvas = self.wide.canvas
         self.residual_plot = self.wide.plot
         self.tabs.addTab(self.wide_canvas, TABS[-1])
+        fit.short_tab_titles(self.tabs, _SHORT_TITLES)
         frame.add_secondary(self.residual_plot, "Ray error", "Bundle adjustment: ray error per iteration")
 
         c = self.controls
