@@ -9,8 +9,9 @@ whether both kept exactly the same indices in the same order. A last NMS row use
 boxes where almost every box is kept (greedy NMS's worst case: every box is a pick).
 
 The panel rows time one step of the player (boxes by state, IoU labels, card, table, and one paint
-of the whole 1600×1000 panel) offscreen on the built-in "duplicates" scenario and on 1 000 boxes
-given to the panel, in the light and the projector themes.
+of the whole 1600×1000 panel) offscreen on the built-in "duplicates" scenario and on 1 000 and 8 400
+boxes given to the panel (8 400: a YOLO head's raw output, of which each state draws its 1 000
+best-scoring boxes), in the light and the projector themes.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def _render_rows(quick: bool) -> list[dict]:
         b, s = detector_like(1000, 3)
         panel.set_detections(b, s)
         rows.append(row(f"render one trace step (1 000 boxes), {theme} theme", len(panel.trace), 5 if quick else 15))
+        b, s = detector_like(8400, 3)  # a YOLO head's raw output: each state draws its 1 000 best boxes
+        panel.set_detections(b, s)
+        panel.wait_idle(60)
+        rows.append(row(f"render one trace step (8 400 boxes), {theme} theme", len(panel.trace), 5 if quick else 15))
         panel.close()
         ctx.workers.shutdown(2000)
     return rows

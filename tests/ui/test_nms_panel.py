@@ -139,6 +139,40 @@ def test_each_state_layer_draws_exactly_its_boxes_stepping_either_way(make_panel
     assert path.elementAt(0).x == b[0, 0] and path.elementAt(0).y == b[0, 1]
 
 
+def test_a_crowded_state_draws_its_best_scoring_boxes_and_says_so(make_panel):
+    """Thousands of boxes in one state (a detector's raw output): the layer holds the DRAW_MAX
+    best-scoring ones, exactly, and the caption says how many of how many are drawn."""
+    from cvexplorer.ui.panels.nms.views import DRAW_MAX
+
+    panel = make_panel("nms")
+    rng = np.random.default_rng(9)
+    n = DRAW_MAX + 700
+    xy = rng.uniform(0, 1200, (n, 2))
+    scores = rng.permutation(n) / n
+    panel.set_detections(np.c_[xy, xy + rng.uniform(30, 120, (n, 2))], scores)
+    assert panel.wait_idle(60)
+    p = panel.player()
+    p.seek(1)
+    states = np.asarray(panel.trace[1]["states"])
+    waiting = np.flatnonzero(states == B.WAITING)
+    assert len(waiting) > DRAW_MAX
+    best = waiting[np.argsort(-scores[waiting])[:DRAW_MAX]]
+    path = panel.canvas.layer_items(f"state{B.WAITING}")[0].path()
+    corners = {(path.elementAt(5 * k).x, path.elementAt(5 * k).y) for k in range(path.elementCount() // 5)}
+    assert path.elementCount() == 5 * DRAW_MAX
+    assert corners == {(float(x), float(y)) for x, y in panel.boxes[best, :2]}
+    assert f"drawn: the {DRAW_MAX:,} best of {len(waiting):,} waiting" in p.caption.text()
+    for seek in (p.length // 2, p.length - 1):  # every state: all its boxes, or DRAW_MAX and the words
+        p.seek(seek)
+        states = np.asarray(panel.trace[p.index]["states"])
+        said = p.caption.text().partition("drawn:")[2]
+        for code, word in ((B.WAITING, "waiting"), (B.KEPT, "kept"), (B.BELOW_SCORE, "below the score")):
+            k = int(np.count_nonzero(states == code))
+            items = panel.canvas.layer_items(f"state{code}")
+            assert (items[0].path().elementCount() if items else 0) == 5 * min(k, DRAW_MAX), (seek, code)
+            assert (f"best of {k:,} {word}" in said) == (k > DRAW_MAX), (seek, code, said)
+
+
 def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):
     panel = make_panel("nms")
     panel.restore_state({"source": "overlapping-people", "stepping": "soft"})

@@ -249,9 +249,9 @@ class PanelWidget(BoxInputs, Panel):
         i = min(max(int(i), 0), len(ov.trace) - 1)
         step = ov.trace[i]
         final = i == len(ov.trace) - 1
-        self.painter.draw(ov, step, final=final, image_height=inp.image.shape[0])
+        undrawn = self.painter.draw(ov, step, final=final, image_height=inp.image.shape[0])
         self._update_card(ov, step)
-        self.player_.set_caption(step.caption)
+        self.player_.set_caption(f"{step.caption} · {undrawn}" if undrawn else step.caption)
         self.table.show_step(ov, step, inp.class_name, multi_class=inp.multi_class, editable=inp.kind == DRAWN, theme=self.ctx.theme)
         self._reveal(ov, final or self.reveal_box.isChecked())
         self.last_render_ms = (time.perf_counter() - t0) * 1e3

@@ -17,7 +17,7 @@ from cvexplorer.boxes import NmsOverview
 from ...widgets.canvas import ImageCanvas, rects_path
 from ...widgets.text import ElidedLabel, WrapLabel
 
-__all__ = ["ROLE", "StepPainter", "AnswerStrip", "MainView", "NmsCard"]
+__all__ = ["ROLE", "DRAW_MAX", "StepPainter", "AnswerStrip", "MainView", "NmsCard"]
 
 #: State code -> colour role (shared with the table).
 ROLE = {B.WAITING: "waiting", B.CURRENT: "current", B.SUPPRESSED: "suppressed", B.KEPT: "kept",
@@ -29,11 +29,28 @@ _Z = {B.CURRENT: 16, B.KEPT: 14, B.WAITING: 13, B.SUPPRESSED: 12, B.BELOW_SCORE:
 _DASHED = (B.SUPPRESSED, B.BELOW_SCORE)
 _CROWD = 200  # more boxes than this in one state are drawn with hairlines
 _CROWD_DASHED = 40  # the same for dashed states: a wide dash costs Qt about a microsecond
+#: Outlines drawn per state: beyond this, the best-scoring ones, and the caption says so. Painting
+#: is bound by pixels (about 1.4 µs per hairline box at 1600×1000): 6,000 waiting boxes of a
+#: detector's raw output took a step from 8 to 21 ms, and drawn over each other they read as a blur.
+DRAW_MAX = 1000
 #: Labels written per step (the largest IoUs first; more is clutter on a projector).
 MAX_LABELS = 12
 #: Label layers: name -> (text colour, background colour role).
 LABELS = {"iou_hot": ("white", "suppressed"), "iou_cold": ("black", "white"),
           "pick": ("black", "current"), "kept": ("black", "kept")}
+
+
+#: How the caption names the boxes of a state.
+STATE_WORDS = {B.WAITING: "waiting", B.CURRENT: "current", B.SUPPRESSED: "suppressed", B.KEPT: "kept",
+               B.BELOW_SCORE: "below the score threshold"}
+
+
+def _best(sel: np.ndarray, by_score: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` highest-scoring of the boxes in mask ``sel``, as a mask; ``by_score`` lists every box,
+    best first."""
+    out = np.zeros_like(sel)
+    out[by_score.compress(sel.take(by_score))[:k]] = True
+    return out
 
 
 def label_positions(canvas: ImageCanvas, rects: np.ndarray, *, image_height: float, scale: float = 1.0,
@@ -71,16 +88,24 @@ class StepPainter:
     def __init__(self, canvas: ImageCanvas) -> None:
         self.canvas = canvas
         self._drawn: dict[str, tuple] = {}  # layer -> (boxes, (theme, width, selection)) it shows
+        self._by_score: tuple = (None, None)  # (scores, their order, best first): once per input
 
     def reset_labels(self) -> None:
         """Forget the label batches (their font belongs to the theme they were made in)."""
         for name in LABELS:
             self.canvas.clear_layer(name)
 
-    def draw(self, ov: NmsOverview, step, *, final: bool, image_height: float) -> None:
+    def _order(self, scores: np.ndarray) -> np.ndarray:
+        if self._by_score[0] is not scores:  # holding the array: a new one never passes for it
+            self._by_score = (scores, np.argsort(-scores, kind="stable"))
+        return self._by_score[1]
+
+    def draw(self, ov: NmsOverview, step, *, final: bool, image_height: float) -> str:
+        """Draw ``step``; returns what was left undrawn, in words ('' when every box is drawn)."""
         cv, b = self.canvas, ov.boxes
         line = cv.theme.line_px
         states = np.asarray(step["states"])
+        undrawn = []
         for code, role in ROLE.items():
             sel = states == code
             name = f"state{code}"
@@ -88,10 +113,14 @@ class StepPainter:
                 cv.clear_layer(name)
                 continue
             cur = code == B.CURRENT
+            n_sel = int(np.count_nonzero(sel))
+            if n_sel > DRAW_MAX:
+                sel = _best(sel, self._order(ov.scores), DRAW_MAX)
+                undrawn.append(f"the {DRAW_MAX:,} best of {n_sel:,} {STATE_WORDS[code]}")
             # hundreds of outlines in one state: hairlines (a thick stroke is clutter there, and
             # rasterising a thousand of them took a 1920×1080 step from about 6 to 11 ms)
             crowd = _CROWD_DASHED if code in _DASHED else _CROWD
-            width = line * _WIDTH[code] if cur or np.count_nonzero(sel) <= crowd else 1.0
+            width = line * _WIDTH[code] if cur or n_sel <= crowd else 1.0
             shows = (cv.theme.name, width, sel.tobytes())
             prev = self._drawn.get(name)
             if prev is not None and prev[0] is b and prev[1] == shows and cv.layer_items(name):
@@ -102,6 +131,10 @@ class StepPainter:
         soft = ov.stepping == "soft"
         now = np.asarray(step["dropped"] if soft else step["suppressed_now"])
         if len(now):  # suppressed by this pick: full-width dashes (earlier ones stay thin)
+            if len(now) > DRAW_MAX:
+                mask = np.zeros(len(b), bool)
+                mask[now] = True
+                now = np.flatnonzero(_best(mask, self._order(ov.scores), DRAW_MAX))
             cv.set_path("supp_now", rects_path(b[now]), color="suppressed", width=line * 1.2, dash=True, z=15,
                         crisp=True)
         else:
@@ -131,6 +164,7 @@ class StepPainter:
             labels["kept"] = [(b[j, 0], b[j, 1], f"{final_scores[j]:.2f}") for j in kept]
         for name, (color, background) in LABELS.items():
             cv.set_texts(name, labels[name], color=color, background=background, anchor=(0, 1))
+        return "drawn: " + ", ".join(undrawn) if undrawn else ""
 
 
 class AnswerStrip(QWidget):
