@@ -161,16 +161,16 @@ def test_a_crowded_state_draws_its_best_scoring_boxes_and_says_so(make_panel):
     corners = {(path.elementAt(5 * k).x, path.elementAt(5 * k).y) for k in range(path.elementCount() // 5)}
     assert path.elementCount() == 5 * DRAW_MAX
     assert corners == {(float(x), float(y)) for x, y in panel.boxes[best, :2]}
-    assert f"drawn: the {DRAW_MAX:,} best of {len(waiting):,} waiting" in p.caption.text()
+    assert f"drawn: best {DRAW_MAX:,} of {len(waiting):,} waiting" in p.caption.text()
     for seek in (p.length // 2, p.length - 1):  # every state: all its boxes, or DRAW_MAX and the words
         p.seek(seek)
         states = np.asarray(panel.trace[p.index]["states"])
         said = p.caption.text().partition("drawn:")[2]
-        for code, word in ((B.WAITING, "waiting"), (B.KEPT, "kept"), (B.BELOW_SCORE, "below the score")):
+        for code, word in ((B.WAITING, "waiting"), (B.KEPT, "kept"), (B.BELOW_SCORE, "below threshold")):
             k = int(np.count_nonzero(states == code))
             items = panel.canvas.layer_items(f"state{code}")
             assert (items[0].path().elementCount() if items else 0) == 5 * min(k, DRAW_MAX), (seek, code)
-            assert (f"best of {k:,} {word}" in said) == (k > DRAW_MAX), (seek, code, said)
+            assert (f"of {k:,} {word}" in said) == (k > DRAW_MAX), (seek, code, said)
 
 
 def test_soft_nms_stepping_decays_instead_of_deleting(make_panel):

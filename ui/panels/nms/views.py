@@ -44,7 +44,7 @@ LABELS = {"iou_hot": ("white", "suppressed"), "iou_cold": ("black", "white"),
 
 #: How the caption names the boxes of a state.
 STATE_WORDS = {B.WAITING: "waiting", B.CURRENT: "current", B.SUPPRESSED: "suppressed", B.KEPT: "kept",
-               B.BELOW_SCORE: "below the score threshold"}
+               B.BELOW_SCORE: "below threshold"}
 
 
 def _best(sel: np.ndarray, by_score: np.ndarray, k: int) -> np.ndarray:
@@ -118,7 +118,7 @@ class StepPainter:
             n_sel = int(np.count_nonzero(sel))
             if n_sel > DRAW_MAX:
                 sel = _best(sel, self._order(ov.scores), DRAW_MAX)
-                undrawn.append(f"the {DRAW_MAX:,} best of {n_sel:,} {STATE_WORDS[code]}")
+                undrawn.append(f"best {DRAW_MAX:,} of {n_sel:,} {STATE_WORDS[code]}")
             # hundreds of outlines in one state: hairlines (a thick stroke is clutter there, and
             # rasterising a thousand of them took a 1920×1080 step from about 6 to 11 ms)
             width = line * _WIDTH[code] if cur or n_sel <= _CROWD[code] else 1.0
