@@ -1,4 +1,5 @@
-"""Fit the controls column: nothing in it may be wider than the column.
+"""Fit the controls column: nothing in it may be wider than the column (and a panel's tab bar: its
+titles shorten rather than hide behind scroll arrows, see :func:`short_tab_titles`).
 
 The column scrolls only vertically, so a control wider than it pushes every control past the right
 edge (a 1024×768 projector gives the column about 260 px at 20 pt). Panels build their controls

@@ -28,8 +28,8 @@ _WIDTH = {B.CURRENT: 1.8, B.KEPT: 1.0, B.WAITING: 1.0, B.SUPPRESSED: 0.5, B.BELO
 _Z = {B.CURRENT: 16, B.KEPT: 14, B.WAITING: 13, B.SUPPRESSED: 12, B.BELOW_SCORE: 11}
 _DASHED = (B.SUPPRESSED, B.BELOW_SCORE)
 #: More boxes than this in one state are drawn with hairlines: a thick outline costs Qt ~10 µs a box
-#: (186 waiting boxes at 2 px: 1.8 ms), a wide dash about 1 µs a dash. The kept boxes, the answer,
-#: stay thick the longest.
+#: (186 waiting boxes at 2 px: 1.8 ms), a wide dash about 1 µs a dash, and hundreds of thick strokes
+#: are clutter. The kept boxes, the answer, stay thick the longest.
 _CROWD = {B.KEPT: 200, B.WAITING: 60, B.SUPPRESSED: 40, B.BELOW_SCORE: 40}
 #: Outlines drawn per state: beyond this, the best-scoring ones, and the caption says so. Painting
 #: is bound by pixels (about 1.4 µs per hairline box at 1600×1000): 6,000 waiting boxes of a
@@ -119,8 +119,6 @@ class StepPainter:
             if n_sel > DRAW_MAX:
                 sel = _best(sel, self._order(ov.scores), DRAW_MAX)
                 undrawn.append(f"best {DRAW_MAX:,} of {n_sel:,} {STATE_WORDS[code]}")
-            # hundreds of outlines in one state: hairlines (a thick stroke is clutter there, and
-            # rasterising a thousand of them took a 1920×1080 step from about 6 to 11 ms)
             width = line * _WIDTH[code] if cur or n_sel <= _CROWD[code] else 1.0
             shows = (cv.theme.name, width, sel.tobytes())
             prev = self._drawn.get(name)

@@ -42,8 +42,8 @@ __all__ = ["PanelWidget", "TABS"]
 
 WORK_PIXELS = 800_000    # user photos are worked on (and shown) as copies of at most this many pixels
 TABS = ("Matches", "RANSAC", "Warp & blend", "Panorama", "Manual", "Wide panorama")
-#: Shorter tab titles, in the order they give way while the bar is too narrow (the projector theme
-#: fits the six full titles at 1920 px, "Warp" at 1280 px and all three at 1024 px)
+#: Shorter tab titles, in the order they give way while the bar is too narrow (in the projector
+#: theme: all six whole at 1920 px, "Warp" at 1280 px, "Wide" too at 1024 px; "Match" is spare)
 _SHORT_TITLES = {"Warp & blend": "Warp", "Wide panorama": "Wide", "Matches": "Match"}
 KEYS = {"pair": "stitching-pair", "warp": "stitching-warp", "pano": "stitching-pano", "wide": WIDE_KEY}
 
