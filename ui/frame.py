@@ -344,7 +344,8 @@ class PanelFrame(QWidget):
         a, view = self.answer, self.card_scroll
         if a is None or not a.isVisible() or not view.isVisible():
             return
-        if all(abs(w.height() - w.heightForWidth(w.width())) <= 1 for w in (a, self.card) if w.hasHeightForWidth()):
+        # settled: the card has its height for its width (up to the scroll area's 2 px of slack)
+        if all(abs(w.height() - w.heightForWidth(w.width())) <= 3 for w in (a, self.card) if w.hasHeightForWidth()):
             bottom = a.mapTo(view.widget(), a.rect().bottomLeft()).y() + 1
             need = bottom + 8 + 2  # the card's own margin under the line, and the scroll area's 2 px
             if not self._answer_fresh:  # settling after our own change, the card only grows: a scroll bar

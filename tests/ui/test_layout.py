@@ -250,6 +250,43 @@ def test_the_cards_answer_stays_in_view_on_a_small_projector(win, size):
     assert not problems, "\n".join(problems)
 
 
+def test_the_card_grows_for_its_answer_then_gives_the_room_back(qtbot, ctx):
+    """A frame on its own: a card whose answer sits below its share grows (never past the cap),
+    scrolls to the answer past the cap, and with short text again takes its share only."""
+    from cvexplorer.ui.frame import CARD_SHARE, PanelFrame
+    from cvexplorer.ui.widgets.formula import FormulaCard
+
+    frame = PanelFrame()
+    qtbot.addWidget(frame)
+    frame.resize(1000, 700)
+    frame.show()
+    card = FormulaCard("Title", "f = x")
+    frame.set_card(card)
+    share, cap = (int(frame.height() * f) for f in CARD_SHARE[False])
+    view = frame.card_scroll
+
+    def answer_shows() -> bool:
+        top = card.result.mapTo(view.viewport(), card.result.rect().topLeft()).y()
+        return 0 <= top and top + card.result.height() <= view.viewport().height()
+
+    def lines(n: int) -> str:
+        return "\n".join(f"step {k}: x = {k}" for k in range(n))  # short: they never wrap
+
+    qtbot.waitUntil(lambda: card.width() == view.viewport().width())  # laid out in the side column
+    n = 1  # enough working that the answer ends between the card's share and its cap
+    while card.show_result(lines(n), "answer = 42") or card.heightForWidth(card.width()) < (share + cap) / 2:
+        n += 1
+    card.show_result(lines(n), "answer = 42", "what it means, in a sentence or two " * 6)
+    qtbot.waitUntil(lambda: answer_shows() and view.maximumHeight() > share)  # grew, as far as the answer needed
+    assert view.maximumHeight() <= cap and view.verticalScrollBar().value() == 0
+    card.show_result(lines(40), "answer = 43")  # past the cap: scrolled to the answer instead
+    qtbot.waitUntil(lambda: answer_shows() and view.verticalScrollBar().value() > 0)
+    assert view.maximumHeight() == cap
+    card.show_result("x = 1", "answer = 44")
+    qtbot.waitUntil(lambda: view.maximumHeight() == share)
+    assert answer_shows() and view.verticalScrollBar().value() == 0
+
+
 def _overlap_matters(parent, a, b) -> bool:
     from PySide6.QtWidgets import QAbstractScrollArea, QStackedWidget, QTabWidget
 
