@@ -192,10 +192,10 @@ def load_yolo_txt(source, image_size) -> Detections:
     ([[40.0, 15.0, 60.0, 35.0]], ('line 2: expected 6 values (class cx cy w h conf), found 3',))
     """
     text, name = _read_text(source, LIMITS["file_bytes"])
-    return _yolo_from_text(text, name, image_size)
+    return _yolo_from_text(text, name, image_size, LIMITS["detections"])
 
 
-def _yolo_from_text(text: str, name: str, image_size) -> Detections:
+def _yolo_from_text(text: str, name: str, image_size, most: int) -> Detections:
     try:
         W, H = (float(v) for v in image_size)
     except (TypeError, ValueError):
@@ -207,7 +207,7 @@ def _yolo_from_text(text: str, name: str, image_size) -> Detections:
         t = line.strip()
         if not t or t.startswith("#"):
             continue
-        _check_count(len(rows) + len(problems) + 1, name, "lines of detections", LIMITS["detections"])
+        _check_count(len(rows) + len(problems) + 1, name, "lines of detections", most)
         if len(t) > LIMITS["line_chars"]:
             problems.append(f"line {ln}: {len(t):,} characters long; a YOLO line is 6 numbers "
                             f"(at most {LIMITS['line_chars']:,} characters)")
@@ -257,5 +257,5 @@ def load_detections(source, image_size=None, *, limits=None) -> Detections:
         return _coco_from_text(text, name, lim["detections"])
     if image_size is None:
         raise DetectionsLoadError(f"{name} looks like YOLO text lines: the image size is needed.")
-    return _yolo_from_text(text, name, image_size)
+    return _yolo_from_text(text, name, image_size, lim["detections"])
 

@@ -286,6 +286,16 @@ def test_yolo_loader(tmp_path):
         B.load_detections(p)
 
 
+def test_raised_limits_hold_for_both_formats():
+    """``load_detections(limits=...)`` counts entries against the given limit, JSON and YOLO alike."""
+    yolo = "\n".join("0 0.5 0.5 0.1 0.1 0.9" for _ in range(6))
+    coco = json.dumps([{"image_id": 1, "category_id": 0, "bbox": [1, 2, 3, 4], "score": 0.5}] * 6)
+    for text, size in ((yolo, (100, 100)), (coco, None)):
+        assert len(B.load_detections(text, size, limits={"detections": 6}).boxes) == 6
+        with pytest.raises(B.DetectionsLoadError, match="at most 5 detections"):
+            B.load_detections(text, size, limits={"detections": 5})
+
+
 def test_loaders_reject_unusable_files(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('[{"bbox": [1, 2, 3, 4], "score": 0.5},')
