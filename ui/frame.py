@@ -237,7 +237,7 @@ class PanelFrame(QWidget):
     def set_player(self, player: QWidget) -> None:
         """The step player sits under the picture it drives (it belongs to the main view)."""
         self.player = player
-        player.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        player.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._main_lay.addWidget(player, 0)
 
     def add_controls(self, *items) -> None:

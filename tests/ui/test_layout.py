@@ -311,3 +311,84 @@ def test_welcome_shows_every_card_with_its_picture_at_1280x720_projector(win):
     for pid, (x, y, w, h) in page.card_rects().items():
         assert x >= 0 and y >= 0 and x + w <= page.width() and y + h <= page.height(), pid
         assert h >= 100 and w >= 200, (pid, w, h)
+
+
+def test_the_step_player_keeps_its_slider_counter_and_caption_whole_in_a_narrow_view(qtbot, ctx):
+    """Under a narrow picture (a 1024×768 projector's window) the slider and the counter move to a
+    row of their own instead of shrinking to a dot and losing digits; with room they share the
+    buttons' row again. A caption of three lines gets the height it needs, not two lines' worth."""
+    from cvexplorer.trace import Step, Trace
+    from cvexplorer.ui.frame import PanelFrame
+    from cvexplorer.ui.widgets.player import TracePlayer
+
+    frame = PanelFrame()
+    qtbot.addWidget(frame)
+    player = TracePlayer()
+    player.set_trace(Trace([Step(i) for i in range(250)]))
+    frame.set_player(player)
+    frame.resize(1000, 700)
+    frame.show()
+    qtbot.waitUntil(lambda: player.isVisible() and player.width() > 0)
+    one_row = player.one_row_width()  # once polished: the style sets the buttons' sizes
+    buttons = (player.first_btn, player.back_btn, player.play_btn, player.fwd_btn, player.last_btn)
+    min_slider = 8 * player.counter.fontMetrics().averageCharWidth()
+
+    def whole() -> list[str]:
+        wrong = [f"{type(w).__name__} runs past the player" for w in (*buttons, player.slider, player.counter,
+                                                                     player.speed)
+                 if w.geometry().right() > player.width() or w.geometry().left() < 0]
+        if player.counter.width() < player.counter.sizeHint().width():
+            wrong.append(f"the counter needs {player.counter.sizeHint().width()} px, has {player.counter.width()}")
+        if player.slider.width() < min_slider:
+            wrong.append(f"the slider is {player.slider.width()} px wide")
+        cap = player.caption
+        if cap.height() < cap.heightForWidth(cap.width()):
+            wrong.append(f"the caption needs {cap.heightForWidth(cap.width())} px, has {cap.height()}")
+        return wrong
+
+    def cap_px(text: str) -> int:
+        return player.caption.fontMetrics().horizontalAdvance(text)
+
+    def beside() -> bool:  # the slider on the buttons' row
+        dy = player.slider.geometry().center().y() - player.play_btn.geometry().center().y()
+        return abs(dy) < player.play_btn.height() // 2
+
+    def lay_out(frame_width: int) -> None:
+        frame.resize(frame_width, 700)
+        qtbot.waitUntil(lambda: frame.width() == frame_width and player.width() == frame.main_view.width())
+
+    for narrow in (False, True, False):
+        lay_out(1400)
+        if narrow:  # just narrower than one row needs: two rows are what fits
+            while player.width() >= one_row - 10:
+                lay_out(frame.width() - 20)
+        # three lines at this width, though two at the ~80 characters a QLabel's size hint assumes
+        player.set_caption(" ".join(["overlapping"] * (2 * player.width() // cap_px(" overlapping") + 1)))
+        qtbot.waitUntil(lambda: not whole() and beside() != player.two_rows, timeout=2000)
+        assert player.two_rows == narrow, (player.width(), one_row)
+        if narrow:  # above the buttons, and wider than one row could make it
+            assert player.slider.geometry().bottom() < player.play_btn.geometry().top()
+            assert player.slider.width() > player.width() // 2
+            cap = player.caption
+            assert cap.heightForWidth(cap.width()) > 2 * cap.fontMetrics().lineSpacing() + 4  # three lines
+
+
+def test_every_step_player_shows_whole_after_its_demo_at_1024x768_projector(win):
+    """The detector's three-line caption was cut to two, and conv's counter read "step 13 / 2" next
+    to a slider squeezed to a dot: what the player shows must fit under the picture."""
+    win.apply_theme("projector")
+    problems = []
+    for pid in ("conv", "nms", "detector", "stitching"):
+        win.show_panel(pid)
+        panel = win.current_panel()
+        panel.demo()
+        panel.wait_idle(30)
+        _lay_out(win, (1024, 768))
+        player = panel.player()
+        for lab in (player.caption, player.counter):
+            why = _clipped(lab)
+            if why:
+                problems.append(f"{pid}: {lab.text()[:40]!r} {why}")
+        if player.slider.width() < 8 * player.counter.fontMetrics().averageCharWidth():
+            problems.append(f"{pid}: the slider is {player.slider.width()} px wide")
+    assert not problems, "\n".join(problems)

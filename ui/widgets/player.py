@@ -6,7 +6,7 @@ The player owns only an index and a QTimer. Panels connect :attr:`stepChanged` a
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
 __all__ = ["TracePlayer"]
@@ -79,19 +79,19 @@ class TracePlayer(QWidget):
         self.speed.currentIndexChanged.connect(self._apply_speed)
         self.caption = _Caption()
 
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        for w in (self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn):
-            row.addWidget(w)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.counter)
-        row.addWidget(self.speed)
+        # one row when it fits; in a narrow view the slider and the counter take a row of their own
+        # above the buttons, so that the slider never shrinks to a dot or the counter loses digits
+        self._track = QHBoxLayout()
+        self._bar = QHBoxLayout()
+        self._narrow: bool | None = None
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
-        col.addLayout(row)
+        col.addLayout(self._track)
+        col.addLayout(self._bar)
         col.addWidget(self.caption)
         self._apply_speed()
         self._sync()
+        self._arrange()
 
     # -- model --------------------------------------------------------------------------------------
     def set_trace(self, trace, *, keep_index: bool = False) -> None:
@@ -109,6 +109,7 @@ class TracePlayer(QWidget):
         if self._length == 0:
             self.pause()
         self.seek(idx)
+        self._arrange()
 
     @property
     def index(self) -> int:
@@ -182,6 +183,50 @@ class TracePlayer(QWidget):
                 self.pause()
             return
         self.step_forward()
+
+    # -- layout -------------------------------------------------------------------------------------
+    def one_row_width(self) -> int:
+        """The width the controls need on one row: every button, the speed, the longest counter text
+        of this trace, and a slider of at least eight characters."""
+        fm = self.counter.fontMetrics()
+        n = max(self._length, 1)
+        counter = fm.horizontalAdvance(f"step {n} / {n}") + 2 * self.counter.margin() + 4
+        fixed = [self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn, self.speed]
+        gap = max(0, self._bar.spacing())
+        return sum(w.sizeHint().width() for w in fixed) + counter + 8 * fm.averageCharWidth() + 7 * gap
+
+    @property
+    def two_rows(self) -> bool:
+        """Whether the slider and the counter sit on a row of their own (the view is too narrow)."""
+        return bool(self._narrow)
+
+    def _arrange(self) -> None:
+        narrow = self.width() < self.one_row_width()
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        for lay in (self._track, self._bar):
+            while lay.count():
+                lay.takeAt(0)  # the widgets stay; only their places are emptied
+        buttons = (self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn)
+        for w in buttons:
+            self._bar.addWidget(w)
+        track = self._track if narrow else self._bar
+        track.addWidget(self.slider, 1)
+        track.addWidget(self.counter)
+        if narrow:
+            self._bar.addStretch(1)
+        self._bar.addWidget(self.speed)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._arrange()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - a new theme font changes what fits
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._narrow = None
+            self._arrange()
 
     def _apply_speed(self) -> None:
         sps = float(self.speed.currentData() or 4)
