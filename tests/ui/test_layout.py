@@ -8,7 +8,7 @@ presentation mode, and reads the geometry (no pixel grab: the test stays fast).
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar, QWidget
 
 from cvexplorer.ui.app import MainWindow
@@ -125,12 +125,13 @@ def _visible_in_frame(w: QWidget, frame_rect: QRect) -> bool:
     return frame_rect.intersects(QRect(top_left, w.size()))
 
 
-def test_nothing_is_clipped_or_overlapping_at_1280x720_projector(win):
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_nothing_is_clipped_or_overlapping_on_a_small_projector(win, size):
     win.apply_theme("projector")
     problems = []
     for pid in _framed_ids(win):
         win.show_panel(pid)
-        _lay_out(win, (1280, 720))
+        _lay_out(win, size)
         panel = win.current_panel()
         whole = QRect(0, 0, win.width(), win.height())
         for lab in panel.findChildren(QLabel):
@@ -140,6 +141,9 @@ def test_nothing_is_clipped_or_overlapping_at_1280x720_projector(win):
                     problems.append(f"{pid}: label {lab.text()[:40]!r} {why}")
         for bar in panel.findChildren(QTabBar):  # every tab title shows: no scroll arrows hide one
             need = sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
+            elides = not bar.usesScrollButtons() and bar.elideMode() != Qt.TextElideMode.ElideNone
+            if elides and size[0] < 1280:  # the side column's tabs elide there (the tooltip has the title)
+                continue
             if bar.isVisible() and need > bar.parentWidget().width():
                 titles = [bar.tabText(i) for i in range(bar.count())]
                 problems.append(f"{pid}: tabs {titles} need {need} px, have {bar.parentWidget().width()}")
