@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import formulas
-from ..text import fmt_number, fmt_paren
+from ..text import fmt_count, fmt_number, fmt_paren
 
 __all__ = ["AxisSize", "OutputSize", "conv_size_derivation", "pool_size_derivation", "tconv_size_derivation",
            "output_size", "arithmetic_text", "matrix_text"]
@@ -126,7 +126,7 @@ def output_size(kind: str, in_shape, kernel_shape, *, stride: int = 1, padding: 
     if kind == "conv":
         rows = conv_size_derivation(H, kh, stride, padding, dilation)
         cols = conv_size_derivation(W, kw, stride, padding, dilation)
-        meaning = f"{rows.value * cols.value} kernel positions, {kh * kw} multiplications each"
+        meaning = f"{fmt_count(rows.value * cols.value)} kernel positions, {kh * kw} multiplications each"
         if dilation > 1:
             meaning += f"; the kernel spans {dilation * (kh - 1) + 1}×{dilation * (kw - 1) + 1} pixels"
     elif kind == "pool":
