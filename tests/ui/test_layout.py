@@ -334,12 +334,11 @@ def test_the_step_player_keeps_its_slider_counter_and_caption_whole_in_a_narrow_
     frame.show()
     qtbot.waitUntil(lambda: player.isVisible() and player.width() > 0)
     one_row = player.one_row_width()  # once polished: the style sets the buttons' sizes
-    buttons = (player.first_btn, player.back_btn, player.play_btn, player.fwd_btn, player.last_btn)
     min_slider = 8 * player.counter.fontMetrics().averageCharWidth()
 
     def whole() -> list[str]:
-        wrong = [f"{type(w).__name__} runs past the player" for w in (*buttons, player.slider, player.counter,
-                                                                     player.speed)
+        parts = (*player.buttons, player.slider, player.counter, player.speed)
+        wrong = [f"{type(w).__name__} runs past the player" for w in parts
                  if w.geometry().right() > player.width() or w.geometry().left() < 0]
         if player.counter.width() < player.counter.sizeHint().width():
             wrong.append(f"the counter needs {player.counter.sizeHint().width()} px, has {player.counter.width()}")
@@ -366,7 +365,7 @@ def test_the_step_player_keeps_its_slider_counter_and_caption_whole_in_a_narrow_
         if narrow:  # just narrower than one row needs: two rows are what fits
             while player.width() >= one_row - 10:
                 lay_out(frame.width() - 20)
-        # three lines at this width, though two at the ~80 characters a QLabel's size hint assumes
+        # just over two lines of text at this width: three lines
         player.set_caption(" ".join(["overlapping"] * (2 * player.width() // cap_px(" overlapping") + 1)))
         qtbot.waitUntil(lambda: not whole() and beside() != player.two_rows, timeout=2000)
         assert player.two_rows == narrow, (player.width(), one_row)

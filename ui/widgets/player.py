@@ -81,8 +81,11 @@ class TracePlayer(QWidget):
 
         # one row when it fits; in a narrow view the slider and the counter take a row of their own
         # above the buttons, so that the slider never shrinks to a dot or the counter loses digits
+        self.buttons = (self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn)
         self._track = QHBoxLayout()
         self._bar = QHBoxLayout()
+        for lay in (self._track, self._bar):
+            lay.setContentsMargins(0, 0, 0, 0)
         self._narrow: bool | None = None
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
@@ -191,9 +194,9 @@ class TracePlayer(QWidget):
         fm = self.counter.fontMetrics()
         n = max(self._length, 1)
         counter = fm.horizontalAdvance(f"step {n} / {n}") + 2 * self.counter.margin() + 4
-        fixed = [self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn, self.speed]
         gap = max(0, self._bar.spacing())
-        return sum(w.sizeHint().width() for w in fixed) + counter + 8 * fm.averageCharWidth() + 7 * gap
+        fixed = sum(w.sizeHint().width() for w in (*self.buttons, self.speed))
+        return fixed + counter + 8 * fm.averageCharWidth() + 7 * gap  # 8 widgets, 7 gaps
 
     @property
     def two_rows(self) -> bool:
@@ -208,8 +211,7 @@ class TracePlayer(QWidget):
         for lay in (self._track, self._bar):
             while lay.count():
                 lay.takeAt(0)  # the widgets stay; only their places are emptied
-        buttons = (self.first_btn, self.back_btn, self.play_btn, self.fwd_btn, self.last_btn)
-        for w in buttons:
+        for w in self.buttons:
             self._bar.addWidget(w)
         track = self._track if narrow else self._bar
         track.addWidget(self.slider, 1)
