@@ -32,6 +32,7 @@ class FormulaCard(QFrame):
         for w in (self.title, self.formula, self.substituted, self.result, self.meaning, self.error):
             lay.addWidget(w)
             w.setWordWrap(True)
+        lay.addStretch(1)  # a card taller than its text keeps the lines together at the top
         self.error.hide()
 
     def set_formula(self, formula: str, title: str | None = None) -> None:
