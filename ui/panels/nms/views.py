@@ -265,6 +265,7 @@ class NmsCard(QFrame):
         lay.setSpacing(2)
         for w in (self.title, self.result, self.formula, self.substituted):  # the count first: it must show
             lay.addWidget(w)
+        lay.addStretch(1)  # lines together at the top of a taller card
 
     def show_result(self, title: str, formula: str, substituted: str, result: str) -> bool:
         """Set the texts; True when the card now needs another height (its holder must re-ask)."""

@@ -37,6 +37,7 @@ class ResultCard(QFrame):
         lay.setContentsMargins(8, 6, 8, 6)
         for w in (self.stats, self.verdict, self.warning, self.details):
             lay.addWidget(w)
+        lay.addStretch(1)  # lines together at the top of a taller card
 
     def set_text(self, stats: str = "", verdict: str = "", warning: str = "", details: str = "") -> None:
         self.stats.setText(stats)
