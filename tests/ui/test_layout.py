@@ -323,7 +323,7 @@ def test_the_step_player_keeps_its_slider_counter_and_caption_whole_in_a_narrow_
     buttons' row again. A caption of three lines gets the height it needs, not two lines' worth."""
     from cvexplorer.trace import Step, Trace
     from cvexplorer.ui.frame import PanelFrame
-    from cvexplorer.ui.widgets.player import TracePlayer
+    from cvexplorer.ui.widgets.player import SLIDER_MIN_CHARS, TracePlayer
 
     frame = PanelFrame()
     qtbot.addWidget(frame)
@@ -334,7 +334,7 @@ def test_the_step_player_keeps_its_slider_counter_and_caption_whole_in_a_narrow_
     frame.show()
     qtbot.waitUntil(lambda: player.isVisible() and player.width() > 0)
     one_row = player.one_row_width()  # once polished: the style sets the buttons' sizes
-    min_slider = 8 * player.counter.fontMetrics().averageCharWidth()
+    min_slider = SLIDER_MIN_CHARS * player.counter.fontMetrics().averageCharWidth()
 
     def whole() -> list[str]:
         parts = (*player.buttons, player.slider, player.counter, player.speed)
@@ -379,6 +379,8 @@ def test_the_step_player_keeps_its_slider_counter_and_caption_whole_in_a_narrow_
 def test_every_step_player_shows_whole_after_its_demo_at_1024x768_projector(win):
     """The detector's three-line caption was cut to two, and conv's counter read "step 13 / 2" next
     to a slider squeezed to a dot: what the player shows must fit under the picture."""
+    from cvexplorer.ui.widgets.player import SLIDER_MIN_CHARS
+
     win.apply_theme("projector")
     problems = []
     for pid in ("conv", "nms", "detector", "stitching"):
@@ -392,6 +394,6 @@ def test_every_step_player_shows_whole_after_its_demo_at_1024x768_projector(win)
             why = _clipped(lab)
             if why:
                 problems.append(f"{pid}: {lab.text()[:40]!r} {why}")
-        if player.slider.width() < 8 * player.counter.fontMetrics().averageCharWidth():
+        if player.slider.width() < SLIDER_MIN_CHARS * player.counter.fontMetrics().averageCharWidth():
             problems.append(f"{pid}: the slider is {player.slider.width()} px wide")
     assert not problems, "\n".join(problems)

@@ -9,9 +9,11 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
-__all__ = ["TracePlayer"]
+__all__ = ["TracePlayer", "SLIDER_MIN_CHARS"]
 
 _SPEEDS = (0.5, 1, 2, 4, 8, 16, 30, 60)
+#: The narrowest slider (in average characters of the counter's font) one row may leave it.
+SLIDER_MIN_CHARS = 8
 
 
 class _Caption(QLabel):
@@ -190,13 +192,13 @@ class TracePlayer(QWidget):
     # -- layout -------------------------------------------------------------------------------------
     def one_row_width(self) -> int:
         """The width the controls need on one row: every button, the speed, the longest counter text
-        of this trace, and a slider of at least eight characters."""
+        of this trace, and a slider of :data:`SLIDER_MIN_CHARS` characters."""
         fm = self.counter.fontMetrics()
         n = max(self._length, 1)
         counter = fm.horizontalAdvance(f"step {n} / {n}") + 2 * self.counter.margin() + 4
         gap = max(0, self._bar.spacing())
         fixed = sum(w.sizeHint().width() for w in (*self.buttons, self.speed))
-        return fixed + counter + 8 * fm.averageCharWidth() + 7 * gap  # 8 widgets, 7 gaps
+        return fixed + counter + SLIDER_MIN_CHARS * fm.averageCharWidth() + 7 * gap  # 8 widgets, 7 gaps
 
     @property
     def two_rows(self) -> bool:
